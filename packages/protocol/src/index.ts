@@ -2,6 +2,8 @@ export * from "./buffer/Reader.js"
 export * from "./buffer/Writer.js"
 export * from "./errors/ProtocolDecodeError.js"
 export * from "./framer/MessageFramer.js"
+export * from "./messages/replication.js"
+export * as PgOutput from "./messages/pgoutput.js"
 export {
   Array16,
   BINARY_FORMAT,
