@@ -101,7 +101,7 @@ export const ErrorFields = Schema.Struct({
   /** R: source routine. */
   routine: Schema.optional(CString),
   /** Fields with codes this table does not know, kept in order so re-encoding loses nothing. */
-  unknownFields: Schema.optional(Schema.Array(Schema.Tuple(UnknownErrorFieldCode, CString)))
+  unknownFields: Schema.optional(Schema.NonEmptyArray(Schema.Tuple(UnknownErrorFieldCode, CString)))
 })
 export type ErrorFields = typeof ErrorFields.Type
 

@@ -18,10 +18,11 @@ import {
   Int32,
   NonEmptyCString,
   NullableBytes,
-    SecretKey,
+  SecretKey,
   UInt32,
   checkSecretKeyLength,
   invalid,
+  readCopy,
   readNullableBytes,
   readOidList,
   writeNullableBytes,
@@ -139,7 +140,7 @@ export const encodeAuthenticationMD5Password = (w: Writer, m: AuthenticationMD5P
 
 export const decodeAuthenticationMD5Password = (r: Reader): AuthenticationMD5Password => {
   expectAuthenticationCode(r, 5)
-  const salt = r.bytesCopy(4)
+  const salt = readCopy(r, 4)
   r.done("AuthenticationMD5Password")
   return { _tag: "AuthenticationMD5Password", salt }
 }
@@ -170,7 +171,7 @@ export const encodeAuthenticationGSSContinue = (w: Writer, m: AuthenticationGSSC
 
 export const decodeAuthenticationGSSContinue = (r: Reader): AuthenticationGSSContinue => {
   expectAuthenticationCode(r, 8)
-  return { _tag: "AuthenticationGSSContinue", data: r.bytesCopy(r.remaining) }
+  return { _tag: "AuthenticationGSSContinue", data: readCopy(r, r.remaining) }
 }
 
 export const AuthenticationSSPI = Schema.TaggedStruct("AuthenticationSSPI", {})
@@ -224,7 +225,7 @@ export const encodeAuthenticationSASLContinue = (w: Writer, m: AuthenticationSAS
 
 export const decodeAuthenticationSASLContinue = (r: Reader): AuthenticationSASLContinue => {
   expectAuthenticationCode(r, 11)
-  return { _tag: "AuthenticationSASLContinue", data: r.bytesCopy(r.remaining) }
+  return { _tag: "AuthenticationSASLContinue", data: readCopy(r, r.remaining) }
 }
 
 /** AuthenticationSASLFinal: SASL outcome "additional data" (a copy). */
@@ -239,7 +240,7 @@ export const encodeAuthenticationSASLFinal = (w: Writer, m: AuthenticationSASLFi
 
 export const decodeAuthenticationSASLFinal = (r: Reader): AuthenticationSASLFinal => {
   expectAuthenticationCode(r, 12)
-  return { _tag: "AuthenticationSASLFinal", data: r.bytesCopy(r.remaining) }
+  return { _tag: "AuthenticationSASLFinal", data: readCopy(r, r.remaining) }
 }
 
 export const AuthenticationMessage = Schema.Union(
@@ -313,7 +314,7 @@ export const decodeBackendKeyData = (r: Reader): BackendKeyData => {
   const processId = r.int32()
   const n = r.remaining
   checkSecretKeyLength(n)
-  return { _tag: "BackendKeyData", processId, secretKey: r.bytesCopy(n) }
+  return { _tag: "BackendKeyData", processId, secretKey: readCopy(r, n) }
 }
 
 /**

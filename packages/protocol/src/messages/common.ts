@@ -152,7 +152,29 @@ export const readNullableBytes = (r: Reader, what: string): Uint8Array | null =>
   const len = r.int32()
   if (len === -1) return null
   if (len < 0) invalid(`${what}: negative value length ${len}`)
-  return r.bytes(len)
+  return readView(r, len)
+}
+
+/**
+ * `n` bytes as a plain Uint8Array view into the input (not a Buffer, so
+ * decoded values compare equal to the Uint8Arrays a user builds).
+ */
+export const readView = (r: Reader, n: number): Uint8Array => {
+  const p = r.pos
+  if (n < 0 || n > r.end - p) throw new ReadPastEnd(`bytes: needs ${n} bytes, ${r.end - p} left`)
+  r.pos = p + n
+  const buf = r.buf
+  return new Uint8Array(buf.buffer, buf.byteOffset + p, n)
+}
+
+/** `n` bytes as a fresh Uint8Array that does not keep the input alive. */
+export const readCopy = (r: Reader, n: number): Uint8Array => {
+  const p = r.pos
+  if (n < 0 || n > r.end - p) throw new ReadPastEnd(`bytes: needs ${n} bytes, ${r.end - p} left`)
+  r.pos = p + n
+  const out = new Uint8Array(n)
+  out.set(r.buf.subarray(p, p + n))
+  return out
 }
 
 export const writeNullableBytes = (w: Writer, v: Uint8Array | null): void => {

@@ -6,7 +6,16 @@
 import { Schema } from "effect"
 import type { Reader } from "../buffer/Reader.js"
 import type { Writer } from "../buffer/Writer.js"
-import { Array16, Bytes, CString, FormatCode, invalid, readInt16List, writeInt16List } from "./common.js"
+import {
+  Array16,
+  Bytes,
+  CString,
+  FormatCode,
+  invalid,
+  readInt16List,
+  readView,
+  writeInt16List
+} from "./common.js"
 
 /** CopyData: a piece of the COPY stream; `data` is a view into the input. */
 export const CopyData = Schema.TaggedStruct("CopyData", { data: Bytes })
@@ -18,7 +27,7 @@ export const encodeCopyData = (w: Writer, m: CopyData): void => {
   w.endMessage(at)
 }
 
-export const decodeCopyData = (r: Reader): CopyData => ({ _tag: "CopyData", data: r.rest() })
+export const decodeCopyData = (r: Reader): CopyData => ({ _tag: "CopyData", data: readView(r, r.remaining) })
 
 export const CopyDone = Schema.TaggedStruct("CopyDone", {})
 export type CopyDone = typeof CopyDone.Type

@@ -17,6 +17,7 @@ import {
   NullableBytes,
   UInt32,
   invalid,
+  readCopy,
   readInt16List,
   readOidList,
   readValueList,
@@ -92,7 +93,7 @@ export const decodeSASLInitialResponse = (r: Reader): SASLInitialResponse => {
   let data: Uint8Array | null = null
   if (len !== -1) {
     if (len < 0) invalid(`negative response length ${len}`)
-    data = r.bytesCopy(len)
+    data = readCopy(r, len)
   }
   r.done("SASLInitialResponse")
   return { _tag: "SASLInitialResponse", mechanism, data }
@@ -110,7 +111,7 @@ export const encodeSASLResponse = (w: Writer, m: SASLResponse): void => {
 
 export const decodeSASLResponse = (r: Reader): SASLResponse => ({
   _tag: "SASLResponse",
-  data: r.bytesCopy(r.remaining)
+  data: readCopy(r, r.remaining)
 })
 
 /** GSSResponse: GSSAPI/SSPI data (the rest of the message). A copy. */
@@ -125,7 +126,7 @@ export const encodeGSSResponse = (w: Writer, m: GSSResponse): void => {
 
 export const decodeGSSResponse = (r: Reader): GSSResponse => ({
   _tag: "GSSResponse",
-  data: r.bytesCopy(r.remaining)
+  data: readCopy(r, r.remaining)
 })
 
 // --- simple query -------------------------------------------------------------

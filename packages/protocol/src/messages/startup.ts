@@ -7,7 +7,16 @@
 import { Schema } from "effect"
 import type { Reader } from "../buffer/Reader.js"
 import type { Writer } from "../buffer/Writer.js"
-import { CString, Int32, NonEmptyCString, SecretKey, UInt16, checkSecretKeyLength, invalid } from "./common.js"
+import {
+  CString,
+  Int32,
+  NonEmptyCString,
+  SecretKey,
+  UInt16,
+  checkSecretKeyLength,
+  invalid,
+  readCopy
+} from "./common.js"
 
 /** 1234 in the high 16 bits marks a request code rather than a protocol version. */
 export const REQUEST_CODE_MAJOR = 1234
@@ -133,7 +142,7 @@ export const decodeCancelRequest = (r: Reader): CancelRequest => {
   const processId = r.int32()
   const n = r.remaining
   checkSecretKeyLength(n)
-  return { _tag: "CancelRequest", processId, secretKey: r.bytesCopy(n) }
+  return { _tag: "CancelRequest", processId, secretKey: readCopy(r, n) }
 }
 
 // ---------------------------------------------------------------------------
