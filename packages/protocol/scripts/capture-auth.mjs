@@ -28,7 +28,10 @@ const scram = [
   ["fx_scram_bidi_ends", "\u0627a\u0628", "right-to-left with a left-to-right letter inside: raw password", "\u0627a\u0628"],
   ["fx_scram_only_nothing", "\u00ad", "maps to nothing: empty, so the raw password", "\u00ad"],
   ["fx_scram_nfkc_ligature", "\ufb01le", "LATIN SMALL LIGATURE FI: NFKC gives fi", "file"],
-  ["fx_scram_combining", "e\u0301t\u00e9", "combining acute accent: NFKC composes it", "\u00e9t\u00e9"]
+  ["fx_scram_combining", "e\u0301t\u00e9", "combining acute accent: NFKC composes it", "\u00e9t\u00e9"],
+  ["fx_scram_zwsp", "a\u200bb", "ZERO WIDTH SPACE is both a non-ASCII space and mapped to nothing: space wins", "a b"],
+  ["fx_scram_bidi_digits", "\u05d0 1 \u05d1", "right-to-left with neutral characters inside", "\u05d0 1 \u05d1"],
+  ["fx_scram_astral", "\u00e9\u{1d400}", "MATHEMATICAL BOLD CAPITAL A (a surrogate pair): NFKC gives A", "\u00e9A"]
 ]
 const md5 = [
   ["fx_md5_ascii", "secret", "ASCII"],
