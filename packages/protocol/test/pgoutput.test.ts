@@ -315,6 +315,7 @@ describe("pgoutput bad input", () => {
     expect(unknown.messageName).toBe("pgoutput")
     expect(unknown.reason).toMatch(/unknown message type 0x5a/)
     expect(decodeError(() => d.decode(new Uint8Array(0))).reason).toMatch(/empty/)
+    expect(decodeError(() => d.decode(Uint8Array.of(0x42, 0), 0, 40)).reason).toMatch(/outside the input/)
     const v1 = decoderAt(1, false)
     expect(decodeError(() => v1.decode(encode({ _tag: "StreamStart", xid: 1, firstSegment: true }))).reason).toMatch(
       /needs protocol version 2/

@@ -247,6 +247,9 @@ export class PgOutputDecoder {
 
   /** Decodes one message from `bytes[start, end)`. */
   decode(bytes: Uint8Array, start = 0, end = bytes.byteLength): PgOutputMessage {
+    if (start < 0 || end > bytes.byteLength) {
+      throw new ProtocolDecodeError({ messageName: "pgoutput", reason: `range ${start}..${end} is outside the input` })
+    }
     if (end <= start) throw new ProtocolDecodeError({ messageName: "pgoutput", reason: "empty message" })
     const type = bytes[start]!
     const name = NAMES[type]
