@@ -1,0 +1,173 @@
+import type { Writer } from "../buffer/Writer.js"
+import { readFloat32, readFloat64 } from "./binary.js"
+import { Oid } from "./oids.js"
+import { binaryError, encodeError, preview, SQLSTATE_OUT_OF_RANGE, textError } from "./TypeErrors.js"
+import type { TypeCodec } from "./TypeCodec.js"
+
+/**
+ * Formats shortest round-trip digits the way float4out/float8out do
+ * (PostgreSQL 12+, extra_float_digits = 1, the default): fixed notation when
+ * the decimal exponent is in [-4, maxFixedExponent), else `d.ddde+XX`.
+ * `digits` has no leading/trailing zeros; `exponent` is that of the first digit.
+ */
+const formatShortest = (negative: boolean, digits: string, exponent: number, maxFixedExponent: number): string => {
+  let out: string
+  const n = digits.length
+  if (exponent < -4 || exponent >= maxFixedExponent) {
+    const mantissa = n === 1 ? digits : digits[0] + "." + digits.slice(1)
+    const e = Math.abs(exponent)
+    out = mantissa + (exponent < 0 ? "e-" : "e+") + (e < 10 ? "0" + e : String(e))
+  } else if (exponent < 0) {
+    out = "0." + "0".repeat(-exponent - 1) + digits
+  } else if (exponent + 1 >= n) {
+    out = digits + "0".repeat(exponent + 1 - n)
+  } else {
+    out = digits.slice(0, exponent + 1) + "." + digits.slice(exponent + 1)
+  }
+  return negative ? "-" + out : out
+}
+
+/** Splits JS's shortest representation (`toString`/`toPrecision` output) into digits and exponent. */
+const splitDecimal = (s: string): { digits: string; exponent: number } => {
+  let mantissa = s
+  let exp = 0
+  const e = s.indexOf("e")
+  if (e >= 0) {
+    mantissa = s.slice(0, e)
+    exp = Number(s.slice(e + 1))
+  }
+  const dot = mantissa.indexOf(".")
+  let intPart = dot < 0 ? mantissa : mantissa.slice(0, dot)
+  const frac = dot < 0 ? "" : mantissa.slice(dot + 1)
+  let all = intPart + frac
+  let exponent = intPart.length - 1 + exp
+  // Leading zeros (as in "0.00123") shift the exponent.
+  let lead = 0
+  while (lead < all.length - 1 && all[lead] === "0") lead++
+  all = all.slice(lead)
+  exponent -= lead
+  let trail = all.length
+  while (trail > 1 && all[trail - 1] === "0") trail--
+  intPart = all.slice(0, trail)
+  return { digits: intPart, exponent }
+}
+
+const specialText = (v: number): string | undefined => {
+  if (v !== v) return "NaN"
+  if (v === Infinity) return "Infinity"
+  if (v === -Infinity) return "-Infinity"
+  if (v === 0) return Object.is(v, -0) ? "-0" : "0"
+  return undefined
+}
+
+/** float8 text exactly as PostgreSQL writes it: JS's shortest round-trip digits in PostgreSQL's layout. */
+export const formatFloat8 = (v: number): string => {
+  const special = specialText(v)
+  if (special !== undefined) return special
+  const negative = v < 0
+  const { digits, exponent } = splitDecimal(String(negative ? -v : v))
+  return formatShortest(negative, digits, exponent, 15)
+}
+
+/**
+ * float4 text as PostgreSQL writes it: the shortest decimal that reads back as
+ * the same float32 (toPrecision gives the nearest p-digit decimal for each p).
+ */
+export const formatFloat4 = (v: number): string => {
+  const special = specialText(v)
+  if (special !== undefined) return special
+  const negative = v < 0
+  const a = negative ? -v : v
+  let s = a.toPrecision(9)
+  for (let p = 1; p < 9; p++) {
+    const candidate = a.toPrecision(p)
+    if (Math.fround(Number(candidate)) === a) {
+      s = candidate
+      break
+    }
+  }
+  const { digits, exponent } = splitDecimal(s)
+  return formatShortest(negative, digits, exponent, 6)
+}
+
+const FLOAT_SYNTAX = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/
+const HAS_NONZERO_DIGIT = /[1-9]/
+
+/** float4in/float8in: decimal with optional exponent, or NaN/Infinity/inf in any case, with surrounding whitespace. */
+const parseFloatText = (typeName: string, text: string, single: boolean): number => {
+  const s = text.trim()
+  if (FLOAT_SYNTAX.test(s)) {
+    const d = Number(s)
+    const v = single ? Math.fround(d) : d
+    const mantissa = s.replace(/[eE].*$/, "")
+    if (v === Infinity || v === -Infinity || (v === 0 && HAS_NONZERO_DIGIT.test(mantissa))) {
+      throw textError(typeName, `${preview(text)} is out of range for type ${single ? "real" : "double precision"}`, SQLSTATE_OUT_OF_RANGE)
+    }
+    return v
+  }
+  switch (s.toLowerCase()) {
+    case "nan":
+    case "+nan":
+    case "-nan":
+      return NaN
+    case "infinity":
+    case "+infinity":
+    case "inf":
+    case "+inf":
+      return Infinity
+    case "-infinity":
+    case "-inf":
+      return -Infinity
+  }
+  throw textError(typeName, `invalid input syntax for type ${single ? "real" : "double precision"}: ${preview(text)}`)
+}
+
+const checkNumber = (typeName: string, v: unknown): number => {
+  if (typeof v === "number") return v
+  if (typeof v === "bigint") return Number(v)
+  throw encodeError(typeName, `expected a number, got ${typeof v}`)
+}
+
+/**
+ * float4 ↔ number. Encoding rounds to the nearest float32 (as PostgreSQL does
+ * on input); a finite number beyond the float32 range is an encode error.
+ */
+export const float4Codec: TypeCodec<number, number | bigint> = {
+  oid: Oid.float4,
+  arrayOid: Oid._float4,
+  name: "float4",
+  encodeText: (v) => formatFloat4(toFloat32(v)),
+  decodeText: (s) => parseFloatText("float4", s, true),
+  encodeBinary: (w: Writer, v) => {
+    w.float32(toFloat32(v))
+  },
+  decodeBinary: (buf, start, end) => {
+    if (end - start !== 4) throw binaryError("float4", `expected 4 bytes, got ${end - start}`)
+    return readFloat32(buf, start)
+  }
+}
+
+const toFloat32 = (v: unknown): number => {
+  const d = checkNumber("float4", v)
+  const f = Math.fround(d)
+  if ((f === Infinity || f === -Infinity) && d === d && d !== f) {
+    throw encodeError("float4", `${d} is out of range for type real`)
+  }
+  return f
+}
+
+/** float8 ↔ number, NaN and ±Infinity included; `-0` is kept. */
+export const float8Codec: TypeCodec<number, number | bigint> = {
+  oid: Oid.float8,
+  arrayOid: Oid._float8,
+  name: "float8",
+  encodeText: (v) => formatFloat8(checkNumber("float8", v)),
+  decodeText: (s) => parseFloatText("float8", s, false),
+  encodeBinary: (w: Writer, v) => {
+    w.float64(checkNumber("float8", v))
+  },
+  decodeBinary: (buf, start, end) => {
+    if (end - start !== 8) throw binaryError("float8", `expected 8 bytes, got ${end - start}`)
+    return readFloat64(buf, start)
+  }
+}
