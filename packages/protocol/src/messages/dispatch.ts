@@ -121,6 +121,8 @@ export const encodeFrontendMessage = (w: Writer, m: FrontendMessage): void => {
       return C.encodeCopyDone(w, m)
     case "CopyFail":
       return C.encodeCopyFail(w, m)
+    default:
+      return unknownTag("frontend", m)
   }
 }
 
@@ -193,7 +195,14 @@ export const encodeBackendMessage = (w: Writer, m: BackendMessage): void => {
       return C.encodeCopyData(w, m)
     case "CopyDone":
       return C.encodeCopyDone(w, m)
+    default:
+      return unknownTag("backend", m)
   }
+}
+
+// Only reachable from untyped code: a message object the unions do not describe.
+const unknownTag = (direction: string, m: never): never => {
+  throw new TypeError(`not a ${direction} message: _tag ${JSON.stringify((m as { _tag?: unknown })._tag)}`)
 }
 
 const frontendTags: ReadonlySet<string> = new Set<FrontendMessage["_tag"]>([
@@ -240,6 +249,19 @@ export type AuthContext = "password" | "sasl-initial" | "sasl" | "gss"
 
 // One reader re-targeted per message: decoding allocates only the messages.
 const reader = new Reader(new Uint8Array(0))
+
+// The Reader reads through a Buffer; a plain Uint8Array chunk gets one Buffer
+// view, reused for every message framed from that chunk.
+let lastInput: Uint8Array | undefined
+let lastBuffer: Buffer = Buffer.alloc(0)
+const asBuffer = (b: Uint8Array): Buffer => {
+  if (Buffer.isBuffer(b)) return b
+  if (b !== lastInput) {
+    lastInput = b
+    lastBuffer = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+  }
+  return lastBuffer
+}
 
 const typeName = (type: number): string =>
   type >= 0x20 && type < 0x7f ? `'${String.fromCharCode(type)}' (0x${type.toString(16)})` : `0x${type.toString(16)}`
@@ -357,7 +379,7 @@ export const decodeFrontendMessage = (
   end: number,
   authContext: AuthContext = "password"
 ): FrontendMessage => {
-  const r = reader.reset(buffer, start, end)
+  const r = reader.reset(asBuffer(buffer), start, end)
   try {
     return decodeFrontendBody(type, r, authContext)
   } catch (e) {
@@ -487,7 +509,7 @@ const decodeBackendBody = (type: number, r: Reader): BackendMessage => {
  * into `buffer`.
  */
 export const decodeBackendMessage = (type: number, buffer: Uint8Array, start: number, end: number): BackendMessage => {
-  const r = reader.reset(buffer, start, end)
+  const r = reader.reset(asBuffer(buffer), start, end)
   try {
     return decodeBackendBody(type, r)
   } catch (e) {
