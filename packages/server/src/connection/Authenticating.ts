@@ -1,0 +1,85 @@
+import { SqlState } from "@pgwire-ts/protocol"
+import { randomBytes } from "node:crypto"
+import { Effect, Option } from "effect"
+import { certAuth } from "../auth/CertAuth.js"
+import { md5Auth } from "../auth/Md5Auth.js"
+import { passwordAuth } from "../auth/PasswordAuth.js"
+import { scramAuth } from "../auth/ScramAuth.js"
+import { PgError } from "../errors/PgError.js"
+import type { Credential } from "../handlers/AuthSource.js"
+import type { AuthMethodUsed, StartupInfo } from "../session/Session.js"
+import type { Conn } from "./Conn.js"
+import { type ConnectionEnd, FatalError } from "./ConnectionErrors.js"
+import { Phase } from "./Phase.js"
+import { makeSession } from "./SessionImpl.js"
+
+/**
+ * The Authenticating phase: runs the configured method, then sends
+ * AuthenticationOk, the ParameterStatus set, BackendKeyData and the first
+ * ReadyForQuery.
+ */
+export const runAuthentication = (conn: Conn, info: StartupInfo): Effect.Effect<Phase, ConnectionEnd> =>
+  Effect.gen(function* () {
+    const used = yield* authenticate(conn, info)
+    const env = conn.env
+    conn.processId = env.registry.allocatePid()
+    // 3.2 allows a longer cancel key; PostgreSQL 18 sends 32 bytes.
+    conn.secretKey = new Uint8Array(randomBytes(info.protocolVersion.minor >= 2 ? 32 : 4))
+    env.registry.register(conn.processId, conn.secretKey)
+    conn.send({ _tag: "AuthenticationOk" })
+    for (const [name, value] of yield* env.parameters.initial(info)) {
+      conn.parameters.set(name, value)
+      conn.send({ _tag: "ParameterStatus", name, value })
+    }
+    conn.send({ _tag: "BackendKeyData", processId: conn.processId, secretKey: conn.secretKey })
+    conn.session = makeSession(conn, info, used)
+    conn.send({ _tag: "ReadyForQuery", status: "I" })
+    yield* conn.flush
+    return Phase.Ready({ transactionStatus: "I" })
+  })
+
+const authenticate = (conn: Conn, info: StartupInfo): Effect.Effect<AuthMethodUsed, ConnectionEnd> =>
+  Effect.gen(function* () {
+    const method = conn.env.config.auth(info)
+    const user = info.user
+    switch (method) {
+      case "trust":
+        return "trust"
+      case "cert":
+        yield* certAuth(conn, user)
+        return "cert"
+    }
+    const credential = yield* lookup(conn, info)
+    switch (method) {
+      case "password":
+        yield* passwordAuth(conn, user, credential)
+        return "password"
+      case "md5": {
+        // As PostgreSQL: an md5 method with a SCRAM secret stored uses SCRAM.
+        if (Option.isSome(credential) && credential.value._tag === "Scram") return yield* scramAuth(conn, user, credential)
+        yield* md5Auth(conn, user, credential as Option.Option<Exclude<Credential, { _tag: "Scram" }>>)
+        return "md5"
+      }
+      case "scram-sha-256":
+        return yield* scramAuth(conn, user, credential)
+    }
+  })
+
+const lookup = (conn: Conn, info: StartupInfo): Effect.Effect<Option.Option<Credential>, ConnectionEnd> => {
+  const source = conn.env.authSource
+  if (source === undefined) {
+    return Effect.fail(
+      new FatalError({
+        error: PgError.make(SqlState.InternalError, "password authentication is configured without an AuthSource", {
+          severity: "FATAL"
+        })
+      })
+    )
+  }
+  // A lookup that dies must not reveal anything either: log it and fail like a bad password.
+  return source.lookup(info.user, info).pipe(
+    Effect.catchAllCause((cause) =>
+      Effect.as(Effect.logError("AuthSource.lookup failed", cause), Option.none<Credential>())
+    )
+  )
+}

@@ -1,0 +1,123 @@
+import {
+  type AuthContext,
+  type BackendMessage,
+  type ErrorFields,
+  type FrontendMessage,
+  FrontendMessageStream,
+  ProtocolDecodeError
+} from "@pgwire-ts/protocol"
+import { Effect } from "effect"
+import type { AuthSourceShape } from "../handlers/AuthSource.js"
+import type { ServerParametersShape } from "../handlers/ServerParameters.js"
+import type { SimpleQueryHandlerShape } from "../handlers/SimpleQueryHandler.js"
+import type { ServerConfig } from "../ServerOptions.js"
+import type { Session, TransactionStatus } from "../session/Session.js"
+import type { Transport } from "../transport/Transport.js"
+import { ConnectionLost, type ConnectionEnd, ProtocolViolation } from "./ConnectionErrors.js"
+import { Outbox } from "./Outbox.js"
+import type { Registry } from "./Registry.js"
+
+/** What every connection of one server shares. */
+export interface ServerEnv {
+  readonly config: ServerConfig
+  readonly simpleQuery: SimpleQueryHandlerShape | undefined
+  readonly authSource: AuthSourceShape | undefined
+  readonly parameters: ServerParametersShape
+  readonly registry: Registry
+  /** Secret behind the mock SCRAM salts of unknown users (stable for the server's life). */
+  readonly mockScramSecret: Uint8Array
+}
+
+/**
+ * One connection's state shared by its phases: the transport, the input
+ * stream, the outbox, and what startup/auth established.
+ */
+export class Conn {
+  readonly input: FrontendMessageStream
+  readonly outbox: Outbox
+  processId = 0
+  secretKey: Uint8Array = new Uint8Array(0)
+  /** Kept in step with the Ready phase's status; what `session.transactionStatus` reads. */
+  transactionStatus: TransactionStatus = "I"
+  /** Current ParameterStatus values. */
+  readonly parameters = new Map<string, string>()
+  session: Session | undefined
+
+  constructor(
+    public transport: Transport,
+    readonly env: ServerEnv
+  ) {
+    this.input = new FrontendMessageStream({
+      maxMessageSize: env.config.maxMessageSize,
+      maxStartupSize: env.config.maxStartupPacketSize
+    })
+    this.outbox = new Outbox((b) => this.transport.write(b), env.config.outboxFlushBytes)
+  }
+
+  switchTransport(t: Transport): void {
+    this.transport = t
+  }
+
+  /** The next whole message; fails with ConnectionLost at end of input. */
+  readMessage(authContext: AuthContext = "password"): Effect.Effect<FrontendMessage, ConnectionEnd> {
+    return Effect.suspend(() => {
+      this.input.authContext = authContext
+      const loop: Effect.Effect<FrontendMessage, ConnectionEnd> = Effect.suspend(() => {
+        let m: FrontendMessage | undefined
+        try {
+          m = this.input.next()
+        } catch (e) {
+          return Effect.fail(
+            new ProtocolViolation({ reason: e instanceof ProtocolDecodeError ? e.message : String(e) })
+          )
+        }
+        if (m !== undefined) return Effect.succeed(m)
+        return Effect.flatMap(this.transport.read, (chunk) => {
+          if (chunk === undefined) return Effect.fail(new ConnectionLost({}))
+          this.input.push(chunk)
+          return loop
+        })
+      })
+      return loop
+    })
+  }
+
+  /**
+   * The next message, which must be one of `accepts`: anything else is a
+   * protocol violation (the single check every phase goes through).
+   */
+  expect<T extends FrontendMessage["_tag"]>(
+    phase: string,
+    accepts: ReadonlySet<T>,
+    authContext?: AuthContext
+  ): Effect.Effect<Extract<FrontendMessage, { _tag: T }>, ConnectionEnd> {
+    return Effect.flatMap(this.readMessage(authContext), (m) =>
+      accepts.has(m._tag as T)
+        ? Effect.succeed(m as Extract<FrontendMessage, { _tag: T }>)
+        : Effect.fail(new ProtocolViolation({ reason: `unexpected ${m._tag} message during ${phase}` }))
+    )
+  }
+
+  send(m: BackendMessage): void {
+    this.outbox.send(m)
+  }
+
+  readonly flush: Effect.Effect<void, ConnectionLost> = Effect.suspend(() => this.outbox.flush).pipe(
+    Effect.mapError((cause) => new ConnectionLost({ cause }))
+  )
+
+  readonly flushIfFull: Effect.Effect<void, ConnectionLost> = Effect.suspend(() => this.outbox.flushIfFull).pipe(
+    Effect.mapError((cause) => new ConnectionLost({ cause }))
+  )
+
+  sendError(fields: ErrorFields): void {
+    this.outbox.send({ _tag: "ErrorResponse", fields })
+  }
+
+  /** Writes a raw byte (the 'S'/'N' answers to SSLRequest and GSSENCRequest). */
+  writeByte(byte: number): Effect.Effect<void, ConnectionLost> {
+    return Effect.zipRight(this.flush, this.transport.write(Uint8Array.of(byte))).pipe(
+      Effect.mapError((cause) => new ConnectionLost({ cause }))
+    )
+  }
+}

@@ -1,0 +1,100 @@
+import { SqlState } from "@pgwire-ts/protocol"
+import { Deferred, Effect, Metric } from "effect"
+import { PgError } from "../errors/PgError.js"
+import type { Transport } from "../transport/Transport.js"
+import { runAuthentication } from "./Authenticating.js"
+import { Conn, type ServerEnv } from "./Conn.js"
+import { type ConnectionEnd, FatalError, SilentClose } from "./ConnectionErrors.js"
+import { connectionsOpen, connectionsTotal } from "./metrics.js"
+import { stepReady } from "./Ready.js"
+import { stepSkipUntilSync } from "./SkipUntilSync.js"
+import { runStartup } from "./Startup.js"
+
+/**
+ * One connection, start to end: Startup and Authenticating under the startup
+ * timeout, then the post-startup phases until Closed. Every way a connection
+ * can end arrives here as a ConnectionEnd and is answered in `end`; nothing
+ * escapes to the listener, so one connection never affects another.
+ */
+export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effect<void> => {
+  const conn = new Conn(transport, env)
+  const registry = env.registry
+  const startup = runStartup(conn).pipe(
+    Effect.flatMap((p) => (p._tag === "Authenticating" ? runAuthentication(conn, p.info) : Effect.succeed(p))),
+    Effect.timeoutFail({
+      duration: env.config.startupTimeout,
+      onTimeout: () => new SilentClose({ reason: "startup timeout" })
+    }),
+    Effect.raceFirst(
+      Effect.zipRight(
+        Deferred.await(registry.draining),
+        Effect.fail(
+          new FatalError({
+            error: PgError.make(SqlState.CannotConnectNow, "the database system is shutting down", { severity: "FATAL" })
+          })
+        )
+      )
+    )
+  )
+  const session = Effect.gen(function* () {
+    let phase = yield* startup
+    for (;;) {
+      switch (phase._tag) {
+        case "Ready":
+          phase = yield* stepReady(conn, phase)
+          break
+        case "SkipUntilSync":
+          phase = yield* stepSkipUntilSync(conn, phase)
+          break
+        case "Closed":
+          return
+        case "Startup":
+        case "Authenticating":
+          return yield* Effect.dieMessage(`phase ${phase._tag} after startup`)
+      }
+    }
+  })
+  return session.pipe(
+    Effect.catchAll((e) => end(conn, e)),
+    Effect.catchAllCause((cause) => Effect.logError("connection failed", cause)),
+    Effect.ensuring(
+      Effect.suspend(() => {
+        if (conn.processId !== 0) registry.unregister(conn.processId)
+        registry.connectionClosed()
+        return Effect.zipRight(Metric.incrementBy(connectionsOpen, -1), conn.transport.close)
+      })
+    ),
+    (eff) =>
+      Effect.suspend(() => {
+        registry.connectionOpened()
+        return Effect.zipRight(
+          Effect.zipRight(Metric.increment(connectionsOpen), Metric.increment(connectionsTotal)),
+          eff
+        )
+      }),
+    Effect.withSpan("pgwire.connection", { attributes: { "net.peer": describeRemote(transport) } })
+  )
+}
+
+/** The single place a connection's end is answered: violations get FATAL 08P01, fatal errors are sent, the rest closes quietly. */
+const end = (conn: Conn, e: ConnectionEnd): Effect.Effect<void> => {
+  switch (e._tag) {
+    case "ProtocolViolation":
+      return sendFatal(conn, PgError.make(SqlState.ProtocolViolation, e.reason, { severity: "FATAL" }))
+    case "FatalError":
+      return sendFatal(conn, e.error)
+    case "ConnectionLost":
+      return Effect.void
+    case "SilentClose":
+      return Effect.logDebug(`connection closed: ${e.reason}`)
+  }
+}
+
+const sendFatal = (conn: Conn, error: PgError): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    conn.sendError(error.toFields())
+    return conn.flush
+  }).pipe(Effect.ignore)
+
+const describeRemote = (t: Transport): string =>
+  t.remote._tag === "Tcp" ? `${t.remote.address}:${t.remote.port}` : t.remote._tag === "Unix" ? "unix" : "memory"

@@ -1,0 +1,36 @@
+import { randomBytes, randomInt } from "node:crypto"
+import { Effect, Option } from "effect"
+import { AuthSource } from "../handlers/AuthSource.js"
+import { ServerParameters } from "../handlers/ServerParameters.js"
+import { SimpleQueryHandler } from "../handlers/SimpleQueryHandler.js"
+import { ServerError } from "../ServerError.js"
+import type { ServerConfig } from "../ServerOptions.js"
+import type { ServerEnv } from "./Conn.js"
+import { Registry } from "./Registry.js"
+
+/**
+ * Reads the handler services present in the context (each optional) and
+ * checks the options against them.
+ */
+export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerError> =>
+  Effect.gen(function* () {
+    const simpleQuery = yield* Effect.serviceOption(SimpleQueryHandler)
+    const authSource = yield* Effect.serviceOption(AuthSource)
+    const parameters = yield* Effect.serviceOption(ServerParameters)
+    const probe = { user: "", database: "", startupParameters: new Map(), protocolVersion: { major: 3, minor: 0 }, remote: { _tag: "Memory" } as const, tls: undefined }
+    const method = config.auth(probe)
+    if (Option.isNone(authSource) && (method === "password" || method === "md5" || method === "scram-sha-256")) {
+      return yield* new ServerError({ reason: `auth method "${method}" needs an AuthSource layer` })
+    }
+    if (method === "cert" && (config.tls === undefined || config.tls.requestCert !== true)) {
+      return yield* new ServerError({ reason: `auth method "cert" needs tls with requestCert: true` })
+    }
+    return {
+      config,
+      simpleQuery: Option.getOrUndefined(simpleQuery),
+      authSource: Option.getOrUndefined(authSource),
+      parameters: Option.getOrElse(parameters, () => ServerParameters.defaults),
+      registry: new Registry(randomInt(1000, 1 << 22)),
+      mockScramSecret: new Uint8Array(randomBytes(32))
+    }
+  })

@@ -1,0 +1,38 @@
+import { Context, Effect, Layer, Stream } from "effect"
+import type { PgError } from "../errors/PgError.js"
+import type { QueryResult } from "../results/QueryResult.js"
+import type { Session } from "../session/Session.js"
+import { splitStatements } from "../sql/splitStatements.js"
+
+/** Answers a simple-protocol Query message: one result per statement, in order. */
+export interface SimpleQueryHandlerShape {
+  readonly handle: (query: string, session: Session) => Stream.Stream<QueryResult, PgError>
+}
+
+export type StatementHandler = (statement: string, session: Session) => Effect.Effect<QueryResult, PgError>
+
+export class SimpleQueryHandler extends Context.Tag("@pgwire-ts/server/SimpleQueryHandler")<
+  SimpleQueryHandler,
+  SimpleQueryHandlerShape
+>() {
+  static layer(handle: SimpleQueryHandlerShape["handle"]): Layer.Layer<SimpleQueryHandler> {
+    return Layer.succeed(SimpleQueryHandler, { handle })
+  }
+
+  static layerEffect<E, R>(
+    make: Effect.Effect<SimpleQueryHandlerShape["handle"], E, R>
+  ): Layer.Layer<SimpleQueryHandler, E, Exclude<R, import("effect/Scope").Scope>> {
+    return Layer.scoped(SimpleQueryHandler, Effect.map(make, (handle) => ({ handle })))
+  }
+
+  /** Splits each query string with `splitStatements` and runs `f` once per statement, in order. */
+  static perStatement(f: StatementHandler): Layer.Layer<SimpleQueryHandler> {
+    return SimpleQueryHandler.layer(perStatement(f))
+  }
+}
+
+/** The `handle` function of `SimpleQueryHandler.perStatement`. */
+export const perStatement =
+  (f: StatementHandler): SimpleQueryHandlerShape["handle"] =>
+  (query, session) =>
+    Stream.fromIterable(splitStatements(query)).pipe(Stream.mapEffect((statement) => f(statement, session)))

@@ -1,0 +1,27 @@
+export { Server, type ServerAddress, type ServerShape } from "./Server.js"
+export { ServerError } from "./ServerError.js"
+export type { AuthMethod, ServerLimits, ServerOptions } from "./ServerOptions.js"
+export type { TlsOptions } from "./transport/TlsOptions.js"
+export { SimpleQueryHandler, type SimpleQueryHandlerShape, type StatementHandler, perStatement } from "./handlers/SimpleQueryHandler.js"
+export { AuthSource, type AuthSourceShape, Credential, CredentialError } from "./handlers/AuthSource.js"
+export { ServerParameters, type ServerParametersShape, defaultServerParameters } from "./handlers/ServerParameters.js"
+export { PgError, type PgErrorProps, type Notice, noticeFields } from "./errors/PgError.js"
+export { QueryResult, EncodedRow, type Row, type RowsResult, type CommandResult, type EmptyResult, type RowsOptions, type TransactionChange } from "./results/QueryResult.js"
+export { ResultSet } from "./results/ResultSet.js"
+export { type Field, type FieldOptions, field } from "./results/Field.js"
+export { RowEncoder, RowEncodeError, type FormatCode } from "./results/RowEncoder.js"
+export type { Session, SessionKey as SessionKeyType, StartupInfo, TransactionStatus, AuthMethodUsed } from "./session/Session.js"
+export { SessionKey } from "./session/Session.js"
+export type { RemoteInfo, TlsInfo, PeerCertificate } from "./session/ConnectionInfo.js"
+export { splitStatements } from "./sql/splitStatements.js"
+export * as MemorySocket from "./transport/MemorySocket.js"
+export { Testing, TestServer, type TestServerShape } from "./testing/Testing.js"
+export {
+  makeTestClient,
+  TestClientError,
+  type QueryOutcome,
+  type StartupOptions,
+  type StartupOutcome,
+  type StatementOutcome,
+  type TestClient
+} from "./testing/TestClient.js"

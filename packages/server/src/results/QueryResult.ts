@@ -1,0 +1,65 @@
+import { Stream } from "effect"
+import type { PgError } from "../errors/PgError.js"
+import type { Field } from "./Field.js"
+
+/** How a statement changed the transaction state: the library tracks I/T/E from these. */
+export type TransactionChange = "begin" | "commit" | "rollback"
+
+/** Cells already in the wire format of their column (text or binary as the client asked), NULL as null. */
+export class EncodedRow {
+  readonly _tag = "EncodedRow"
+  constructor(readonly cells: ReadonlyArray<Uint8Array | null>) {}
+}
+
+/** A row: JS values encoded per column type (null/undefined = NULL), or pre-encoded cells. */
+export type Row = ReadonlyArray<unknown> | EncodedRow
+
+/** A statement that returns rows: RowDescription, DataRow*, CommandComplete. */
+export interface RowsResult {
+  readonly _tag: "Rows"
+  readonly fields: ReadonlyArray<Field>
+  readonly rows: Stream.Stream<Row, PgError>
+  /** CommandComplete tag; default `SELECT <rows sent>`. */
+  readonly tag: string | undefined
+  readonly transaction: TransactionChange | undefined
+}
+
+/** A statement that returns no rows: CommandComplete with its tag ("INSERT 0 3", "CREATE TABLE"). */
+export interface CommandResult {
+  readonly _tag: "Command"
+  readonly tag: string
+  readonly transaction: TransactionChange | undefined
+}
+
+/** An empty statement: EmptyQueryResponse. */
+export interface EmptyResult {
+  readonly _tag: "Empty"
+}
+
+/** What one statement produced. */
+export type QueryResult = RowsResult | CommandResult | EmptyResult
+
+export interface RowsOptions {
+  readonly fields: ReadonlyArray<Field>
+  readonly rows: Iterable<Row> | Stream.Stream<Row, PgError>
+  readonly tag?: string | undefined
+  readonly transaction?: TransactionChange | undefined
+}
+
+export const QueryResult = {
+  rows: (options: RowsOptions): QueryResult => ({
+    _tag: "Rows",
+    fields: options.fields,
+    rows: Stream.StreamTypeId in (options.rows as object)
+      ? (options.rows as Stream.Stream<Row, PgError>)
+      : Stream.fromIterable(options.rows as Iterable<Row>),
+    tag: options.tag,
+    transaction: options.transaction
+  }),
+  command: (tag: string, options?: { readonly transaction?: TransactionChange | undefined }): QueryResult => ({
+    _tag: "Command",
+    tag,
+    transaction: options?.transaction
+  }),
+  empty: { _tag: "Empty" } as QueryResult
+} as const

@@ -1,0 +1,46 @@
+import type { Effect, Ref } from "effect"
+import type { Notice } from "../errors/PgError.js"
+import type { RemoteInfo, TlsInfo } from "./ConnectionInfo.js"
+
+/** Transaction status as reported in ReadyForQuery: idle, in a transaction, in a failed transaction. */
+export type TransactionStatus = "I" | "T" | "E"
+
+/** How the client proved who it is. */
+export type AuthMethodUsed = "trust" | "password" | "md5" | "SCRAM-SHA-256" | "SCRAM-SHA-256-PLUS" | "cert"
+
+/** What is known of a connection once its StartupMessage is read (before authentication). */
+export interface StartupInfo {
+  readonly user: string
+  /** `database` from the startup packet, or the user name when absent (as PostgreSQL). */
+  readonly database: string
+  /** Every parameter of the StartupMessage (user, database, application_name, options...). */
+  readonly startupParameters: ReadonlyMap<string, string>
+  readonly protocolVersion: { readonly major: number; readonly minor: number }
+  readonly remote: RemoteInfo
+  readonly tls: TlsInfo | undefined
+}
+
+/** A key for typed per-session state; `initial` runs once per session, on first use. */
+export interface SessionKey<A> {
+  readonly name: string
+  readonly initial: () => A
+}
+
+export const SessionKey = {
+  make: <A>(name: string, initial: () => A): SessionKey<A> => ({ name, initial })
+}
+
+/** Per-connection facts and actions, passed to every handler call. */
+export interface Session extends StartupInfo {
+  readonly processId: number
+  readonly authMethod: AuthMethodUsed
+  readonly transactionStatus: Effect.Effect<TransactionStatus>
+  /** Current value of a parameter reported with ParameterStatus (server_version, application_name...). */
+  readonly parameter: (name: string) => Effect.Effect<string | undefined>
+  /** Sends a NoticeResponse now (between the rows of a running query, if any). */
+  readonly notice: (notice: Notice) => Effect.Effect<void>
+  /** Updates a session parameter and sends ParameterStatus. */
+  readonly setParameter: (name: string, value: string) => Effect.Effect<void>
+  /** Typed per-session state, created on first use from the key's initial value. */
+  readonly state: <A>(key: SessionKey<A>) => Ref.Ref<A>
+}

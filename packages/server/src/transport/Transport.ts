@@ -1,0 +1,127 @@
+import type * as Socket from "@effect/platform/Socket"
+import { Deferred, Effect, ExecutionStrategy, Exit, Fiber, Queue, Scope } from "effect"
+import type { RemoteInfo, TlsInfo } from "../session/ConnectionInfo.js"
+
+/**
+ * The byte pipe a connection runs on: a pull-based reader (the state machine
+ * asks for the next chunk when it needs one) and a writer that completes when
+ * the socket has taken the bytes, over any `@effect/platform` Socket.
+ */
+export interface Transport {
+  readonly remote: RemoteInfo
+  readonly tls: TlsInfo | undefined
+  /** DER of the server certificate on a TLS connection (for SCRAM channel binding). */
+  readonly serverCertificate: Uint8Array | undefined
+  /** The next input chunk, or undefined once the peer has closed. One reader at a time. */
+  readonly read: Effect.Effect<Uint8Array | undefined>
+  /** Input received and not yet read (the CVE-2021-23214 check before a TLS handshake). */
+  readonly bufferedChunks: () => number
+  /** Completes when the peer has closed or the socket failed. */
+  readonly peerClosed: Effect.Effect<void>
+  readonly write: (bytes: Uint8Array) => Effect.Effect<void, Socket.SocketError>
+  /** Ends the connection after pending writes; idempotent. */
+  readonly close: Effect.Effect<void>
+  /** Present on transports that can switch to TLS (TCP with TLS configured). */
+  readonly startTls: StartTls | undefined
+}
+
+/**
+ * Stops reading plain text, writes `answer` (the 'S' byte after SSLRequest; empty
+ * for direct TLS), and runs the TLS handshake on the same socket; `prefix` is
+ * input already read that belongs to the handshake (the ClientHello of direct TLS).
+ */
+export type StartTls = (answer: Uint8Array, prefix: Uint8Array | undefined) => Effect.Effect<Transport, TlsFailure>
+
+export class TlsFailure {
+  readonly _tag = "TlsFailure"
+  constructor(readonly reason: string) {}
+}
+
+export interface ReadBackpressure {
+  /** Called when unread input passes the high-water mark; `resume` when it drains. */
+  readonly pause: () => void
+  readonly resume: () => void
+}
+
+const END = Symbol("end")
+const HIGH_WATER = 1 << 20
+
+export interface SocketTransportOptions {
+  readonly remote: RemoteInfo
+  readonly tls?: TlsInfo | undefined
+  readonly serverCertificate?: Uint8Array | undefined
+  readonly backpressure?: ReadBackpressure | undefined
+  /** `stopReading` ends plain reading and says whether unread input was left (which refuses TLS). */
+  readonly startTls?: (stopReading: Effect.Effect<boolean>) => StartTls
+  /** Extra work when the transport closes (a Node socket's destroy timer). */
+  readonly onClose?: Effect.Effect<void> | undefined
+}
+
+/**
+ * A Transport over a platform Socket, living in its own Scope: closing it
+ * ends the socket's writer (which ends the socket) and stops the reader.
+ */
+export const fromSocket = (socket: Socket.Socket, options: SocketTransportOptions): Effect.Effect<Transport, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const parent = yield* Effect.scope
+    const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
+    const chunks = yield* Queue.unbounded<Uint8Array | typeof END>()
+    const peerClosed = yield* Deferred.make<void>()
+    let queuedBytes = 0
+    let paused = false
+    let ended = false
+    const bp = options.backpressure
+
+    const onChunk = (chunk: Uint8Array): void => {
+      queuedBytes += chunk.byteLength
+      chunks.unsafeOffer(chunk)
+      if (bp && !paused && queuedBytes > HIGH_WATER) {
+        paused = true
+        bp.pause()
+      }
+    }
+    const reader = yield* socket.run(onChunk).pipe(
+      Effect.exit,
+      Effect.flatMap(() =>
+        Effect.sync(() => {
+          chunks.unsafeOffer(END)
+          Deferred.unsafeDone(peerClosed, Exit.void)
+        })
+      ),
+      Effect.forkIn(scope)
+    )
+    const write = yield* Scope.extend(socket.writer, scope)
+
+    const read: Effect.Effect<Uint8Array | undefined> = Effect.suspend(() => {
+      if (ended) return Effect.succeed(undefined)
+      return Effect.map(Queue.take(chunks), (c) => {
+        if (c === END) {
+          ended = true
+          return undefined
+        }
+        queuedBytes -= c.byteLength
+        if (paused && queuedBytes === 0) {
+          paused = false
+          bp!.resume()
+        }
+        return c
+      })
+    })
+
+    const close = Effect.zipRight(Scope.close(scope, Exit.void), options.onClose ?? Effect.void)
+    const stopReading = Fiber.interrupt(reader).pipe(
+      Effect.map(() => (chunks.unsafeSize().pipe((o) => (o._tag === "Some" ? o.value : 0))) === 0)
+    )
+
+    return {
+      remote: options.remote,
+      tls: options.tls,
+      serverCertificate: options.serverCertificate,
+      read,
+      bufferedChunks: () => chunks.unsafeSize().pipe((o) => (o._tag === "Some" ? o.value : 0)),
+      peerClosed: Deferred.await(peerClosed),
+      write,
+      close,
+      startTls: options.startTls ? options.startTls(stopReading) : undefined
+    } satisfies Transport
+  })
