@@ -268,7 +268,7 @@ scenarios["pg-extended"] = async (cluster, proxy) => {
   return {
     written,
     description:
-      "node-postgres as trust_user: simple CREATE TABLE; unnamed statement with 3 text params; named statement golden_named run twice (one Parse); named INSERT with a binary bytea param (NoData); all-binary results; pg-cursor reading 4+4+2 rows (Execute row limit, PortalSuspended, Close); 1/$1 with 0 (22012 at Execute); 'SELEC $1' (42601 at Parse, skip until Sync); a query after the errors; COPY FROM STDIN (CopyData, CopyDone); COPY FROM STDIN aborted with CopyFail 'golden abort' (57014); COPY TO STDOUT csv; DROP",
+      "node-postgres as trust_user: simple CREATE TABLE; unnamed statement with 3 text params; named statement golden_named run twice (one Parse); named INSERT with a binary bytea param (NoData); all-binary results; pg-cursor reading 4+4+2 rows (Execute row limit, PortalSuspended, Close); 1/$1 with 0 (22012 at Bind: the planner folds the constant); 'SELEC $1' (42601 at Parse, skip until Sync); a query after the errors; COPY FROM STDIN (CopyData, CopyDone); COPY FROM STDIN aborted with CopyFail 'golden abort' (57014); COPY TO STDOUT csv; DROP",
     observed: result
   }
 }
@@ -336,12 +336,14 @@ for (const [scenario, userName, method] of [
       })
     )
     if (result.stdout.toString("utf8").trim() !== user.name) throw new Error(`${scenario}: ${result.stdout}`)
-    // What a test needs to recompute the client's answer from the captured salt and nonces.
+    // What a test needs to recompute the client's answer from the captured salt and nonces,
+    // and the server's stored form of the password (pg_authid.rolpassword) to compare ours with.
+    const storedPassword = (await cluster.psql(`SELECT rolpassword FROM pg_authid WHERE rolname = '${user.name}'`)).trim()
     fs.writeFileSync(
       path.join(GOLDEN_DIR, `${scenario}.json`),
-      JSON.stringify({ user: user.name, password: user.password, method, client: "psql 15 (libpq)", query: "SELECT current_user" }, null, 2) + "\n"
+      JSON.stringify({ user: user.name, password: user.password, storedPassword, method, client: "psql 15 (libpq)", query: "SELECT current_user" }, null, 2) + "\n"
     )
-    return { written, description: `psql (libpq) login as ${user.name} with ${method}, then SELECT current_user; password in ${scenario}.json` }
+    return { written, description: `psql (libpq) login as ${user.name} with ${method}, then SELECT current_user; password and pg_authid.rolpassword in ${scenario}.json` }
   }
 }
 
