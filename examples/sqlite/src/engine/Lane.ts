@@ -1,0 +1,143 @@
+import { type ChildProcess, fork } from "node:child_process"
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
+import { Effect, Queue } from "effect"
+import type { FromLane, LaneOptions, ToLane } from "./laneProtocol.js"
+import { SqlError } from "./SqlError.js"
+
+/** What a lane reports to the statement it is running: its messages, or its end. */
+export type LaneEvent = FromLane | { readonly t: "exit"; readonly code: number | null; readonly signal: string | null }
+
+/**
+ * The compiled lane entry point. Tests run the engine from `src/` through
+ * Vitest, but a child process needs JavaScript, so `src/…` maps to `dist/…`
+ * (built by `tsc -b`).
+ */
+const laneScript = (): string => {
+  const beside = fileURLToPath(new URL("./laneProcess.js", import.meta.url))
+  if (existsSync(beside)) return beside
+  const built = beside.replace(/([\\/])src([\\/])(?!.*[\\/]src[\\/])/, "$1dist$2")
+  if (existsSync(built)) return built
+  throw new Error(`SQLite lane script not found at ${beside} or ${built}: build the example first (npx tsc -b)`)
+}
+
+let nextLaneId = 1
+
+/**
+ * One SQLite connection in its own process (see laneProcess.ts), driven from
+ * the main thread. It runs one statement at a time: `start` hands the
+ * statement's events to a fresh inbox queue.
+ */
+export class Lane {
+  readonly id = nextLaneId++
+  private inbox: Queue.Queue<LaneEvent> | undefined
+  /** The process has exited (killed, crashed, or shut down). */
+  dead = false
+  /** Set before a kill that cancels the running statement, so its end reads as 57014. */
+  canceled = false
+  /** The settings object last sent to this lane (by identity). */
+  settingsSent: object | undefined
+
+  private constructor(private readonly child: ChildProcess) {
+    child.on("message", (message: FromLane) => {
+      if (this.inbox !== undefined) Queue.unsafeOffer(this.inbox, message)
+    })
+    child.on("exit", (code, signal) => {
+      this.dead = true
+      if (this.inbox !== undefined) Queue.unsafeOffer(this.inbox, { t: "exit", code, signal })
+    })
+  }
+
+  /** Starts a lane process and waits until its database is open. */
+  static spawn(options: LaneOptions): Effect.Effect<Lane, SqlError> {
+    return Effect.async<Lane, SqlError>((resume) => {
+      let child: ChildProcess
+      try {
+        child = fork(laneScript(), [JSON.stringify(options)], {
+          serialization: "advanced",
+          execArgv: [],
+          stdio: ["ignore", "inherit", "inherit", "ipc"]
+        })
+      } catch (error) {
+        resume(Effect.fail(new SqlError({ code: "58000", message: `could not start SQLite process: ${String(error)}` })))
+        return
+      }
+      const onMessage = (message: FromLane) => {
+        if (message.t !== "ready") return
+        cleanup()
+        resume(Effect.succeed(new Lane(child)))
+      }
+      const onExit = (code: number | null) => {
+        cleanup()
+        resume(Effect.fail(new SqlError({ code: "58000", message: `could not open SQLite database ${options.file} (process exit ${code})` })))
+      }
+      const onError = (error: Error) => {
+        cleanup()
+        child.kill("SIGKILL")
+        resume(Effect.fail(new SqlError({ code: "58000", message: `could not start SQLite process: ${error.message}` })))
+      }
+      const cleanup = () => {
+        child.off("message", onMessage)
+        child.off("exit", onExit)
+        child.off("error", onError)
+      }
+      child.on("message", onMessage)
+      child.on("exit", onExit)
+      child.on("error", onError)
+      return Effect.sync(() => {
+        cleanup()
+        child.kill("SIGKILL")
+      })
+    })
+  }
+
+  /** Sends a request and returns the queue its answers arrive on. */
+  start(message: ToLane): Effect.Effect<Queue.Dequeue<LaneEvent>> {
+    return Effect.flatMap(Queue.unbounded<LaneEvent>(), (inbox) =>
+      Effect.sync(() => {
+        this.inbox = inbox
+        if (this.dead) Queue.unsafeOffer(inbox, { t: "exit", code: null, signal: null })
+        else this.send(message)
+        return inbox
+      })
+    )
+  }
+
+  /** Sends a message to the lane; a lane that has just died reports its exit through the inbox instead. */
+  send(message: ToLane): void {
+    if (this.dead || !this.child.connected) return
+    try {
+      this.child.send(message)
+    } catch {
+      // the exit event follows and ends the statement
+    }
+  }
+
+  /** Stops the process at once, whatever it is doing: SQLite's journal rolls back its open transaction. */
+  kill(): void {
+    if (!this.dead) this.child.kill("SIGKILL")
+  }
+
+  /** Kills the process and waits until it is gone, so the lane reads as dead. */
+  get killAndWait(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      if (this.dead) return resume(Effect.void)
+      this.child.once("exit", () => resume(Effect.void))
+      this.child.kill("SIGKILL")
+    })
+  }
+
+  /** Asks the process to close its database and exit; kills it if it has not within `graceMs`. */
+  shutdown(graceMs: number): Effect.Effect<void> {
+    if (this.dead) return Effect.void
+    return Effect.async<void>((resume) => {
+      const timer = setTimeout(() => this.child.kill("SIGKILL"), graceMs)
+      this.child.once("exit", () => {
+        clearTimeout(timer)
+        resume(Effect.void)
+      })
+      if (this.child.connected) this.child.disconnect()
+      else this.child.kill("SIGKILL")
+    })
+  }
+}

@@ -1,0 +1,540 @@
+import { Chunk, Deferred, Effect, Exit, Option, Queue, Scope, Stream } from "effect"
+import { type Column, describeColumns, normalizeValue, PgType, type SqliteValue } from "./columnTypes.js"
+import type { Lane, LaneEvent } from "./Lane.js"
+import type { LanePool } from "./LanePool.js"
+import type { ToLane } from "./laneProtocol.js"
+import { type Plan, planStatement, truncateStatements, type Verb } from "./pgCompat.js"
+import { canonicalName, defaultSettings, isReadOnly, isReported, normalizeClientEncoding } from "./settings.js"
+import { splitStatements } from "./sqlText.js"
+import { queryCanceled, SqlError, type SqlNotice, sqlError } from "./SqlError.js"
+import { fromBindFailure, fromMessage, fromSqlite } from "./sqliteErrors.js"
+import type {
+  CollectedResult,
+  CommandResult,
+  RowsResult,
+  StatementEffects,
+  StatementResult,
+  TransactionChange
+} from "./StatementResult.js"
+
+export type TransactionStatus = "I" | "T" | "E"
+
+/** What a session needs from its engine. */
+export interface SessionContext {
+  readonly pool: LanePool
+  readonly batchRows: number
+  readonly batchBytes: number
+}
+
+let nextRequestId = 1
+
+type LaneEnd =
+  | { readonly _tag: "Done"; readonly changes: number; readonly inTransaction: boolean }
+  | { readonly _tag: "Failed"; readonly error: SqlError; readonly inTransaction: boolean }
+  | { readonly _tag: "Died"; readonly error: SqlError }
+
+const toLaneError = (event: Extract<LaneEvent, { t: "error" }>): SqlError => {
+  switch (event.kind) {
+    case "sqlite":
+      return fromSqlite(event.code, event.message)
+    case "bind":
+      return fromBindFailure(event.message)
+    case "pg":
+      return sqlError(event.code ?? "XX000", event.message)
+    case "internal":
+      return fromMessage(event.message)
+  }
+}
+
+/** A parameter as SQLite binds it: integers as INTEGER (a JS number would bind as REAL), booleans as 0/1. */
+const toSqliteParam = (value: unknown): SqliteValue => {
+  if (value === null || value === undefined) return null
+  if (typeof value === "bigint" || typeof value === "string") return value
+  if (typeof value === "number") return Number.isSafeInteger(value) ? BigInt(value) : value
+  if (typeof value === "boolean") return value ? 1n : 0n
+  if (value instanceof Uint8Array) return value
+  if (value instanceof Date) return value.toISOString()
+  return typeof value === "object" ? JSON.stringify(value) : String(value)
+}
+
+const commandTagFor = (verb: Verb, count: number): string => {
+  switch (verb._tag) {
+    case "Select":
+      return `SELECT ${count}`
+    case "Insert":
+      return `INSERT 0 ${count}`
+    case "Update":
+      return `UPDATE ${count}`
+    case "Delete":
+      return `DELETE ${count}`
+    case "Other":
+      return verb.tag
+  }
+}
+
+const noEffects: StatementEffects = { transaction: undefined, notices: [], parameterChanges: [] }
+
+/**
+ * One client connection's view of the database: its transaction status
+ * (PostgreSQL's I/T/E), its settings, and the lane it holds while a
+ * transaction is open. Statements run one at a time; `cancel` stops the
+ * running one from any fiber.
+ */
+export class SqliteSession {
+  private status: TransactionStatus = "I"
+  /** The lane holding this session's open SQLite transaction. */
+  private pinned: Lane | undefined
+  /** The lane running this session's current statement. */
+  private running: Lane | undefined
+  /** Completed when `cancel` is called while the statement waits for a lane. */
+  private cancelWaiting: Deferred.Deferred<never, SqlError> | undefined
+  private settings: Readonly<Record<string, string>>
+  /** Settings when the transaction began: ROLLBACK restores them. */
+  private txSnapshot: Readonly<Record<string, string>> | undefined
+  /** SET LOCAL values to undo at COMMIT: name → value before the first SET LOCAL. */
+  private readonly localRestore = new Map<string, string | undefined>()
+  private readonly initial: Readonly<Record<string, string>>
+  private closed = false
+
+  constructor(
+    private readonly context: SessionContext,
+    private readonly lock: Effect.Semaphore,
+    initialSettings: Readonly<Record<string, string>>
+  ) {
+    const initial: Record<string, string> = { ...defaultSettings }
+    for (const [name, value] of Object.entries(initialSettings)) initial[canonicalName(name)] = value
+    this.initial = initial
+    this.settings = initial
+  }
+
+  get transactionStatus(): TransactionStatus {
+    return this.status
+  }
+
+  setting(name: string): string | undefined {
+    return this.settings[canonicalName(name)]
+  }
+
+  /**
+   * Runs one statement. Rows are read from the result's stream; the lane stays
+   * with this statement until the stream ends or `Scope` closes (an
+   * interrupted scope kills the statement, as a cancel does).
+   */
+  execute(sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+    return Effect.zipRight(
+      Effect.acquireRelease(this.lock.take(1), () => this.lock.release(1)),
+      Effect.suspend(() => {
+        if (this.closed) return Effect.fail(sqlError("08003", "session is closed"))
+        const plan = planStatement(sql)
+        if (this.status === "E" && plan._tag !== "Commit" && plan._tag !== "Rollback" && plan._tag !== "RollbackTo") {
+          return Effect.fail(
+            sqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
+          )
+        }
+        return this.executePlan(plan, params)
+      })
+    )
+  }
+
+  /** Runs every statement of a query string and reads all rows; stops at the first error. */
+  query(sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<ReadonlyArray<CollectedResult>, SqlError> {
+    return Effect.forEach(splitStatements(sql), (statement) =>
+      Effect.scoped(
+        Effect.flatMap(this.execute(statement, params), (result): Effect.Effect<CollectedResult, SqlError> => {
+          if (result._tag === "Command") return Effect.succeed({ ...result, columns: undefined, rows: [] })
+          return Effect.map(Stream.runCollect(result.rows), (rows) => ({
+            ...result,
+            rows: Chunk.toReadonlyArray(rows),
+            commandTag: result.commandTag(rows.length)
+          }))
+        })
+      )
+    )
+  }
+
+  /** Stops the running statement (57014); its transaction, if any, becomes aborted (E). */
+  get cancel(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      const lane = this.running
+      if (lane !== undefined) {
+        lane.canceled = true
+        lane.kill()
+        return Effect.void
+      }
+      const waiting = this.cancelWaiting
+      return waiting === undefined ? Effect.void : Effect.asVoid(Deferred.fail(waiting, queryCanceled()))
+    })
+  }
+
+  /** Ends the session: rolls back its open transaction and gives its lane back. */
+  get close(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      this.closed = true
+      const lane = this.running ?? this.pinned
+      if (lane === undefined) return Effect.void
+      if (this.running !== undefined) {
+        // the running statement's own settle gives the (dead) lane back
+        lane.canceled = true
+        lane.kill()
+        return Effect.void
+      }
+      this.pinned = undefined
+      return this.runOnLane(lane, "ROLLBACK").pipe(
+        Effect.catchAll(() => lane.killAndWait),
+        Effect.zipRight(this.context.pool.release(lane))
+      )
+    })
+  }
+
+  private executePlan(plan: Plan, params: ReadonlyArray<unknown>): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+    switch (plan._tag) {
+      case "Set":
+        return this.set(plan.name, plan.value, plan.local)
+      case "SetIgnored":
+        return Effect.succeed(command("SET"))
+      case "Show":
+        return this.show(plan.name)
+      case "Reset":
+        return plan.name === "ALL" ? Effect.succeed(command("RESET", this.resetAll())) : this.set(plan.name, undefined, false, "RESET")
+      case "Discard":
+        if (plan.what !== "ALL") return Effect.succeed(command(`DISCARD ${plan.what === "TEMPORARY" ? "TEMP" : plan.what}`))
+        if (this.status !== "I") return Effect.fail(sqlError("25001", "DISCARD ALL cannot run inside a transaction block"))
+        return Effect.succeed(command("DISCARD ALL", this.resetAll()))
+      case "Begin":
+        if (this.status !== "I") {
+          return Effect.succeed(command("BEGIN", { notices: [warning("25001", "there is already a transaction in progress")] }))
+        }
+        return Effect.map(this.control(plan.readOnly ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE"), () => {
+          this.txSnapshot = this.settings
+          this.localRestore.clear()
+          return command("BEGIN", { transaction: "begin" })
+        })
+      case "Commit":
+        if (this.status === "I") {
+          return Effect.succeed(command("COMMIT", { notices: [warning("25P01", "there is no transaction in progress")] }))
+        }
+        if (this.status === "E") return this.rollback()
+        return Effect.map(this.control("COMMIT"), () => {
+          const changes = this.endTransaction(false)
+          return command("COMMIT", { transaction: "commit", parameterChanges: changes })
+        })
+      case "Rollback":
+        if (this.status === "I") {
+          return Effect.succeed(command("ROLLBACK", { notices: [warning("25P01", "there is no transaction in progress")] }))
+        }
+        return this.rollback()
+      case "Savepoint":
+      case "Release":
+      case "RollbackTo": {
+        const tag = plan._tag === "Savepoint" ? "SAVEPOINT" : plan._tag === "Release" ? "RELEASE" : "ROLLBACK"
+        if (this.status === "I") {
+          const what = plan._tag === "Savepoint" ? "SAVEPOINT" : plan._tag === "Release" ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT"
+          return Effect.fail(sqlError("25P01", `${what} can only be used in transaction blocks`))
+        }
+        if (this.pinned === undefined) return Effect.fail(sqlError("3B001", "savepoint does not exist"))
+        return Effect.as(this.control(plan.sql), command(tag))
+      }
+      case "Truncate":
+        return Effect.map(
+          this.runLane({ t: "atomic", id: nextRequestId++, sqls: truncateStatements(plan.tables) }, { _tag: "Other", tag: "TRUNCATE TABLE" }),
+          () => command("TRUNCATE TABLE")
+        )
+      case "Vacuum":
+        // PostgreSQL's VACUUM reclaims dead row versions; SQLite has none to reclaim.
+        if (this.status !== "I") return Effect.fail(sqlError("25001", "VACUUM cannot run inside a transaction block"))
+        return Effect.succeed(command("VACUUM"))
+      case "Sql": {
+        const named: Record<string, SqliteValue> = {}
+        params.forEach((p, i) => (named[String(i + 1)] = toSqliteParam(p)))
+        return this.runLane(
+          {
+            t: "run",
+            id: nextRequestId++,
+            sql: plan.sql,
+            params: named,
+            batchRows: this.context.batchRows,
+            batchBytes: this.context.batchBytes
+          },
+          plan.verb
+        )
+      }
+    }
+  }
+
+  /** Runs a transaction-control statement on the session's lane. */
+  private control(sql: string): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+    return this.runLane(
+      { t: "run", id: nextRequestId++, sql, params: {}, batchRows: 1, batchBytes: 1 },
+      { _tag: "Other", tag: "" }
+    )
+  }
+
+  /** ROLLBACK (or COMMIT of an aborted transaction): ends the transaction whatever state its lane is in. */
+  private rollback(): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+    const done = Effect.sync(() => command("ROLLBACK", { transaction: "rollback", parameterChanges: this.endTransaction(true) }))
+    const lane = this.pinned
+    if (lane === undefined) {
+      this.status = "I"
+      return done
+    }
+    return Effect.zipRight(
+      this.control("ROLLBACK").pipe(Effect.catchAll(() => Effect.void)),
+      Effect.suspend(() => {
+        // whatever the lane said, the session's transaction is over
+        const still = this.pinned
+        this.pinned = undefined
+        this.status = "I"
+        // a lane whose ROLLBACK failed must not carry its transaction to another session
+        return Effect.zipRight(still === undefined ? Effect.void : Effect.zipRight(still.killAndWait, this.context.pool.release(still)), done)
+      })
+    )
+  }
+
+  /** Transaction over: settings return to their state at BEGIN (rollback) or lose SET LOCAL values (commit). */
+  private endTransaction(rolledBack: boolean): ReadonlyArray<readonly [string, string]> {
+    const before = this.settings
+    if (rolledBack && this.txSnapshot !== undefined) this.settings = this.txSnapshot
+    else if (this.localRestore.size > 0) {
+      const next: Record<string, string> = { ...this.settings }
+      for (const [name, value] of this.localRestore) {
+        if (value === undefined) delete next[name]
+        else next[name] = value
+      }
+      this.settings = next
+    }
+    this.txSnapshot = undefined
+    this.localRestore.clear()
+    return reportedChanges(before, this.settings)
+  }
+
+  // ---- settings -------------------------------------------------------------
+
+  private set(
+    rawName: string,
+    value: string | undefined,
+    local: boolean,
+    tag = "SET"
+  ): Effect.Effect<StatementResult, SqlError> {
+    const name = canonicalName(rawName)
+    if (isReadOnly(name)) return Effect.fail(sqlError("55P02", `parameter "${name}" cannot be changed`))
+    let next = value ?? this.initial[name]
+    if (name === "client_encoding" && next !== undefined) {
+      const encoding = normalizeClientEncoding(next)
+      if (encoding === undefined) {
+        return Effect.fail(sqlError("0A000", `client_encoding "${next}" is not supported: this server speaks UTF8 only`))
+      }
+      next = encoding
+    }
+    if (local) {
+      if (this.status === "I") {
+        return Effect.succeed(command(tag, { notices: [warning("25P01", "SET LOCAL can only be used in transaction blocks")] }))
+      }
+      if (!this.localRestore.has(name)) this.localRestore.set(name, this.settings[name])
+    }
+    const before = this.settings
+    const updated: Record<string, string> = { ...before }
+    if (next === undefined) delete updated[name]
+    else updated[name] = next
+    this.settings = updated
+    return Effect.succeed(command(tag, { parameterChanges: reportedChanges(before, updated) }))
+  }
+
+  private resetAll(): Partial<StatementEffects> {
+    const before = this.settings
+    const next: Record<string, string> = { ...this.initial }
+    for (const name of Object.keys(before)) if (isReadOnly(name) && before[name] !== undefined) next[name] = before[name]!
+    this.settings = next
+    return { parameterChanges: reportedChanges(before, next) }
+  }
+
+  private show(rawName: string): Effect.Effect<StatementResult, SqlError> {
+    if (rawName === "ALL") {
+      const rows = Object.keys(this.settings)
+        .sort((a, b) => a.toLowerCase().localeCompare(b.toLowerCase()))
+        .map((name) => [name, this.settings[name]!, ""])
+      return Effect.succeed(
+        rowsResult([textColumn("name"), textColumn("setting"), textColumn("description")], rows, { _tag: "Other", tag: "SHOW" })
+      )
+    }
+    const name = canonicalName(rawName)
+    const value = this.settings[name]
+    if (value === undefined) return Effect.fail(sqlError("42704", `unrecognized configuration parameter "${rawName}"`))
+    return Effect.succeed(rowsResult([textColumn(name)], [[value]], { _tag: "Other", tag: "SHOW" }))
+  }
+
+  // ---- lanes ----------------------------------------------------------------
+
+  /** The session's lane: the one holding its transaction, else one from the pool (cancellable while waiting). */
+  private acquireLane(): Effect.Effect<Lane, SqlError> {
+    if (this.pinned !== undefined) return Effect.succeed(this.pinned)
+    return Effect.flatMap(Deferred.make<never, SqlError>(), (canceled) => {
+      this.cancelWaiting = canceled
+      return Effect.raceFirst(this.context.pool.acquire, Deferred.await(canceled)).pipe(
+        Effect.ensuring(Effect.sync(() => (this.cancelWaiting = undefined)))
+      )
+    })
+  }
+
+  /** Runs a short statement to its end without a scope (used by `close`). */
+  private runOnLane(lane: Lane, sql: string): Effect.Effect<void, SqlError> {
+    return Effect.flatMap(
+      lane.start({ t: "run", id: nextRequestId++, sql, params: {}, batchRows: 1, batchBytes: 1 }),
+      (inbox) => Effect.asVoid(drain(inbox, lane))
+    )
+  }
+
+  /**
+   * Sends one request to a lane and turns its answers into a result. The
+   * lane's end (done, error, death) settles the session: a lane whose SQLite
+   * connection is inside a transaction stays pinned to the session, any
+   * other goes back to the pool.
+   */
+  private runLane(request: ToLane, verb: Verb): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+    const wasInTransaction = this.status !== "I"
+    return Effect.gen(this, function*() {
+      const lane = yield* this.acquireLane()
+      this.running = lane
+      lane.canceled = false
+      if (request.t === "run" && lane.settingsSent !== this.settings) {
+        lane.settingsSent = this.settings
+        request = { ...request, settings: this.settings }
+      }
+      const inbox = yield* lane.start(request)
+      let settled = false
+      const settle = (end: LaneEnd): Effect.Effect<void> =>
+        Effect.suspend(() => {
+          if (settled) return Effect.void
+          settled = true
+          this.running = undefined
+          if (end._tag === "Died" || !end.inTransaction) {
+            this.pinned = undefined
+            // a failure or a lost lane inside a transaction leaves it aborted until ROLLBACK
+            this.status = end._tag !== "Done" && wasInTransaction ? "E" : "I"
+            return this.context.pool.release(lane)
+          }
+          this.pinned = lane
+          this.status = end._tag === "Failed" ? "E" : "T"
+          return Effect.void
+        })
+      const ended = (event: Exclude<LaneEvent, { t: "rows" } | { t: "ready" }>): Effect.Effect<LaneEnd> => {
+        const end: LaneEnd =
+          event.t === "done"
+            ? { _tag: "Done", changes: event.changes, inTransaction: event.inTransaction }
+            : event.t === "error"
+              ? { _tag: "Failed", error: toLaneError(event), inTransaction: event.inTransaction }
+              : { _tag: "Died", error: lane.canceled ? queryCanceled() : sqlError("58000", `SQLite process exited unexpectedly (${event.signal ?? event.code})`) }
+        return Effect.as(settle(end), end)
+      }
+      // Leaving early: a normal exit lets the lane close its cursor; an interrupt stops it like a cancel.
+      yield* Effect.addFinalizer((exit) =>
+        Effect.suspend(() => {
+          if (settled) return Effect.void
+          if (Exit.isInterrupted(exit)) {
+            lane.canceled = true
+            lane.kill()
+          } else lane.send({ t: "close", id: request.id })
+          return Effect.flatMap(drain(inbox, lane), (event) => Effect.asVoid(ended(event)))
+        })
+      )
+      const first = yield* Queue.take(inbox)
+      if (first.t !== "rows") {
+        if (first.t === "ready") return yield* Effect.die(new Error("unexpected ready from a running lane"))
+        const end = yield* ended(first)
+        if (end._tag !== "Done") return yield* Effect.fail(end.error)
+        return command(commandTagFor(verb, end.changes))
+      }
+      if (first.more) lane.send({ t: "more", id: request.id })
+      const columns = describeColumns(first.columns ?? [], first.rows, request.t === "run" ? request.sql : "")
+      let pending: Chunk.Chunk<ReadonlyArray<unknown>> | undefined = normalizeRows(first.rows, columns)
+      let finished = false
+      const pull: Effect.Effect<Chunk.Chunk<ReadonlyArray<unknown>>, Option.Option<SqlError>> = Effect.suspend(() => {
+        if (pending !== undefined) {
+          const chunk = pending
+          pending = undefined
+          return Effect.succeed(chunk)
+        }
+        if (finished) return Effect.fail(Option.none())
+        return Effect.flatMap(Queue.take(inbox), (event) => {
+          switch (event.t) {
+            case "rows":
+              if (event.more) lane.send({ t: "more", id: request.id })
+              return Effect.succeed(normalizeRows(event.rows, columns))
+            case "ready":
+              return Effect.die(new Error("unexpected ready from a running lane"))
+            default:
+              finished = true
+              return Effect.flatMap(ended(event), (end) => (end._tag === "Done" ? Effect.fail(Option.none()) : Effect.fail(Option.some(end.error))))
+          }
+        })
+      })
+      const result: RowsResult = {
+        _tag: "Rows",
+        ...noEffects,
+        columns,
+        rows: Stream.repeatEffectChunkOption(pull),
+        commandTag: (n) => commandTagFor(verb._tag === "Other" ? { _tag: "Select" } : verb, n)
+      }
+      return result
+    })
+  }
+}
+
+/** Reads a lane's answers up to the end of the request, dropping rows (after `close` or a kill). */
+const drain = (
+  inbox: Queue.Dequeue<LaneEvent>,
+  lane: Lane
+): Effect.Effect<Exclude<LaneEvent, { t: "rows" } | { t: "ready" }>> =>
+  Effect.flatMap(Queue.take(inbox), (event) => {
+    if (event.t === "rows" || event.t === "ready") {
+      if (event.t === "rows" && event.more) lane.send({ t: "close", id: event.id })
+      return drain(inbox, lane)
+    }
+    return Effect.succeed(event)
+  })
+
+const normalizeRows = (
+  rows: ReadonlyArray<ReadonlyArray<SqliteValue>>,
+  columns: ReadonlyArray<Column>
+): Chunk.Chunk<ReadonlyArray<unknown>> => {
+  const oids = columns.map((c) => c.typeOid)
+  const out = new Array<ReadonlyArray<unknown>>(rows.length)
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!
+    const values = new Array<unknown>(row.length)
+    for (let i = 0; i < row.length; i++) values[i] = normalizeValue(row[i]!, oids[i]!)
+    out[r] = values
+  }
+  return Chunk.unsafeFromArray(out)
+}
+
+const command = (commandTag: string, effects: Partial<StatementEffects> = {}): CommandResult => ({
+  _tag: "Command",
+  ...noEffects,
+  ...effects,
+  commandTag
+})
+
+const textColumn = (name: string): Column => ({ name, typeOid: PgType.text, declared: null })
+
+const rowsResult = (columns: ReadonlyArray<Column>, rows: ReadonlyArray<ReadonlyArray<unknown>>, verb: Verb): RowsResult => ({
+  _tag: "Rows",
+  ...noEffects,
+  columns,
+  rows: Stream.fromIterable(rows),
+  commandTag: (n) => (verb._tag === "Other" ? verb.tag : commandTagFor(verb, n))
+})
+
+const warning = (code: string, message: string): SqlNotice => ({ severity: "WARNING", code, message })
+
+const reportedChanges = (
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>
+): ReadonlyArray<readonly [string, string]> => {
+  const changes: Array<readonly [string, string]> = []
+  for (const name of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (isReported(name) && before[name] !== after[name]) changes.push([name, after[name] ?? ""])
+  }
+  return changes
+}
+
+export type { TransactionChange }

@@ -1,0 +1,171 @@
+/**
+ * Entry point of a lane process: one SQLite connection (better-sqlite3) that
+ * runs the statements the engine sends, one at a time. It is a separate
+ * process, not a worker thread, so that cancelling a statement can stop it at
+ * any point: SQLite cannot be interrupted from outside its thread through
+ * better-sqlite3, and a worker thread cannot be terminated while it is inside
+ * native code, but a process can always be killed, and SQLite's journal keeps
+ * the database consistent when it is.
+ */
+import Database from "better-sqlite3"
+import { randomUUID } from "node:crypto"
+import type { LaneColumn, SqliteValue } from "./columnTypes.js"
+import type { FromLane, LaneOptions, ToLane } from "./laneProtocol.js"
+
+const send = (message: FromLane): void => {
+  process.send!(message)
+}
+
+const options = JSON.parse(process.argv[2]!) as LaneOptions
+const db = new Database(options.file)
+db.pragma(`busy_timeout = ${options.busyTimeoutMs}`)
+db.pragma("journal_mode = WAL")
+db.pragma(`synchronous = ${options.synchronous}`)
+db.defaultSafeIntegers(true)
+
+let settings: Readonly<Record<string, string>> = {}
+
+// PostgreSQL functions clients and tests call.
+const sleepCell = new Int32Array(new SharedArrayBuffer(4))
+const sleep = (seconds: unknown): null => {
+  const ms = Number(seconds) * 1000
+  if (Number.isFinite(ms) && ms > 0) Atomics.wait(sleepCell, 0, 0, ms)
+  return null
+}
+db.function("sleep", { deterministic: false }, sleep)
+db.function("pg_sleep", { deterministic: false }, sleep)
+// read before any statement runs: a function cannot run a statement of its own while one is running
+const sqliteVersion = String(db.prepare("SELECT sqlite_version()").pluck().get())
+db.function("version", { deterministic: true }, () =>
+  `PostgreSQL ${settings["server_version"] ?? "16.0"} (pgwire-ts SQLite example, SQLite ${sqliteVersion})`
+)
+db.function("current_setting", { deterministic: false, varargs: true }, (name: unknown, missingOk: unknown) => {
+  const key = String(name).toLowerCase()
+  const found = Object.entries(settings).find(([k]) => k.toLowerCase() === key)
+  if (found) return found[1]
+  if (missingOk !== undefined && missingOk !== 0n && missingOk !== 0 && missingOk !== null) return null
+  throw pgFailure("42704", `unrecognized configuration parameter "${String(name)}"`)
+})
+db.function("current_database", { deterministic: false }, () => settings["database"] ?? "sqlite")
+db.function("now", { deterministic: false }, () => new Date().toISOString().replace("T", " ").replace("Z", "+00"))
+db.function("gen_random_uuid", { deterministic: false }, () => randomUUID())
+
+/** An error our SQL functions raise with a SQLSTATE of their own. */
+const pgFailure = (sqlState: string, message: string): Error => Object.assign(new Error(message), { sqlState })
+
+
+// Prepared statements by text; a small cache is enough for repeated driver statements.
+const cache = new Map<string, Database.Statement>()
+const prepare = (sql: string): Database.Statement => {
+  let stmt = cache.get(sql)
+  if (stmt === undefined) {
+    stmt = db.prepare(sql)
+    if (cache.size >= 128) cache.delete(cache.keys().next().value!)
+    cache.set(sql, stmt)
+  }
+  return stmt
+}
+
+// The engine answers a batch with `more` or `close`; only the running statement waits for one.
+let credit: ((message: "more" | "close") => void) | undefined
+
+/** `bound`: the statement was prepared, so an argument error is about its parameters. */
+const failure = (id: number, error: unknown, bound: boolean): FromLane => {
+  const e = error as { code?: unknown; message?: unknown; name?: unknown; sqlState?: unknown }
+  const message = typeof e?.message === "string" ? e.message : String(error)
+  const base = { t: "error", id, message, inTransaction: db.inTransaction } as const
+  if (typeof e?.sqlState === "string") return { ...base, kind: "pg", code: e.sqlState }
+  const code = typeof e?.code === "string" ? e.code : undefined
+  if (e?.name === "SqliteError") return { ...base, kind: "sqlite", code }
+  if (error instanceof RangeError || error instanceof TypeError) {
+    return { ...base, kind: bound ? "bind" : "sqlite", code }
+  }
+  return { ...base, kind: "internal", code }
+}
+
+const byteSize = (row: ReadonlyArray<SqliteValue>): number => {
+  let n = 8 * row.length
+  for (const v of row) if (typeof v === "string" || v instanceof Uint8Array) n += v.length
+  return n
+}
+
+const runStatement = async (message: Extract<ToLane, { t: "run" }>): Promise<void> => {
+  const { id } = message
+  if (message.settings !== undefined) settings = message.settings
+  let iterator: IterableIterator<Array<SqliteValue>> | undefined
+  let bound = false
+  try {
+    const stmt = prepare(message.sql)
+    bound = true
+    if (!stmt.reader) {
+      const info = stmt.run(message.params)
+      send({ t: "done", id, changes: Number(info.changes), inTransaction: db.inTransaction })
+      return
+    }
+    stmt.raw(true)
+    const columns: ReadonlyArray<LaneColumn> = stmt.columns().map((c) => ({ name: c.name, declared: c.type }))
+    iterator = stmt.iterate(message.params) as IterableIterator<Array<SqliteValue>>
+    let first = true
+    for (;;) {
+      const rows: Array<Array<SqliteValue>> = []
+      let bytes = 0
+      let exhausted = false
+      while (rows.length < message.batchRows && bytes < message.batchBytes) {
+        const next = iterator.next()
+        if (next.done) {
+          exhausted = true
+          break
+        }
+        rows.push(next.value)
+        bytes += byteSize(next.value)
+      }
+      send(first ? { t: "rows", id, columns, rows, more: !exhausted } : { t: "rows", id, rows, more: !exhausted })
+      first = false
+      if (exhausted) break
+      const answer = await new Promise<"more" | "close">((resolve) => (credit = resolve))
+      credit = undefined
+      if (answer === "close") {
+        iterator.return?.()
+        break
+      }
+    }
+    iterator = undefined
+    send({ t: "done", id, changes: 0, inTransaction: db.inTransaction })
+  } catch (error) {
+    iterator?.return?.()
+    send(failure(id, error, bound))
+  }
+}
+
+const runAtomic = (message: Extract<ToLane, { t: "atomic" }>): void => {
+  try {
+    let changes = 0
+    db.transaction(() => {
+      for (const sql of message.sqls) changes += Number(prepare(sql).run().changes)
+    })()
+    send({ t: "done", id: message.id, changes, inTransaction: db.inTransaction })
+  } catch (error) {
+    send(failure(message.id, error, false))
+  }
+}
+
+process.on("message", (message: ToLane) => {
+  switch (message.t) {
+    case "run":
+      void runStatement(message)
+      break
+    case "atomic":
+      runAtomic(message)
+      break
+    case "more":
+    case "close":
+      credit?.(message.t)
+      break
+  }
+})
+// The engine going away (its IPC channel closing) ends the lane.
+process.on("disconnect", () => {
+  db.close()
+  process.exit(0)
+})
+send({ t: "ready" })

@@ -1,0 +1,64 @@
+import type { LaneColumn, SqliteValue } from "./columnTypes.js"
+
+/**
+ * Messages between the engine (main thread) and a lane process, which owns
+ * one SQLite connection and runs one statement at a time. Rows come back in
+ * batches; after a batch with `more: true` the lane waits for `more` (send the
+ * next batch) or `close` (stop early), so it never runs ahead of the reader.
+ */
+
+export interface LaneOptions {
+  readonly file: string
+  readonly busyTimeoutMs: number
+  /** `PRAGMA synchronous`: OFF for the engine's private temp file, NORMAL for a user's file. */
+  readonly synchronous: "OFF" | "NORMAL"
+}
+
+export type ToLane =
+  | {
+      readonly t: "run"
+      readonly id: number
+      readonly sql: string
+      /** `$1`, `$2`… bind by name: key "1" is `$1`. */
+      readonly params: Readonly<Record<string, SqliteValue>>
+      /** Session settings for current_setting(), sent only when they changed since the lane last saw them. */
+      readonly settings?: Readonly<Record<string, string>>
+      readonly batchRows: number
+      readonly batchBytes: number
+    }
+  | {
+      /** Statements run as one atomic unit (a savepoint), no rows: TRUNCATE of several tables. */
+      readonly t: "atomic"
+      readonly id: number
+      readonly sqls: ReadonlyArray<string>
+    }
+  | { readonly t: "more"; readonly id: number }
+  | { readonly t: "close"; readonly id: number }
+
+export type FromLane =
+  | { readonly t: "ready" }
+  | {
+      readonly t: "rows"
+      readonly id: number
+      /** On the first batch only. */
+      readonly columns?: ReadonlyArray<LaneColumn>
+      readonly rows: ReadonlyArray<ReadonlyArray<SqliteValue>>
+      readonly more: boolean
+    }
+  | {
+      readonly t: "done"
+      readonly id: number
+      /** Rows changed by a writing statement (0 for readers). */
+      readonly changes: number
+      readonly inTransaction: boolean
+    }
+  | {
+      readonly t: "error"
+      readonly id: number
+      /** better-sqlite3's SqliteError code (`SQLITE_…`), or a SQLSTATE when `kind` is "pg". */
+      readonly code: string | undefined
+      /** sqlite: from SQLite or statement preparation; bind: bad parameters; pg: raised by our SQL functions. */
+      readonly kind: "sqlite" | "bind" | "pg" | "internal"
+      readonly message: string
+      readonly inTransaction: boolean
+    }
