@@ -7,6 +7,7 @@ import { Conn, type ServerEnv } from "./Conn.js"
 import { type ConnectionEnd, FatalError, SilentClose } from "./ConnectionErrors.js"
 import { connectionsOpen, connectionsTotal } from "./metrics.js"
 import { stepReady } from "./Ready.js"
+import { runCloseHooks } from "./SessionImpl.js"
 import { stepSkipUntilSync } from "./SkipUntilSync.js"
 import { runStartup } from "./Startup.js"
 
@@ -57,6 +58,7 @@ export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effe
   return session.pipe(
     Effect.catchAll((e) => end(conn, e)),
     Effect.catchAllCause((cause) => Effect.logError("connection failed", cause)),
+    Effect.ensuring(Effect.suspend(() => runCloseHooks(conn.session))),
     Effect.ensuring(
       Effect.suspend(() => {
         if (conn.processId !== 0) registry.unregister(conn.processId)

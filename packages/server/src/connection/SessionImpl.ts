@@ -3,10 +3,22 @@ import { noticeFields } from "../errors/PgError.js"
 import type { AuthMethodUsed, Session, SessionKey, StartupInfo } from "../session/Session.js"
 import type { Conn } from "./Conn.js"
 
+const closeHooks = new WeakMap<Session, Array<Effect.Effect<void>>>()
+
+/** Runs the session's `onClose` finalizers (last registered first); called once when its connection ends. */
+export const runCloseHooks = (session: Session | undefined): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    const hooks = session === undefined ? undefined : closeHooks.get(session)
+    if (hooks === undefined) return Effect.void
+    closeHooks.delete(session!)
+    return Effect.forEach(hooks.reverse(), (f) => Effect.catchAllCause(f, (c) => Effect.logError("session onClose failed", c)), { discard: true })
+  })
+
 /** The Session handlers see, backed by the connection's state and outbox. */
 export const makeSession = (conn: Conn, info: StartupInfo, authMethod: AuthMethodUsed): Session => {
   const states = new Map<SessionKey<unknown>, Ref.Ref<unknown>>()
-  return {
+  const hooks: Array<Effect.Effect<void>> = []
+  const session: Session = {
     ...info,
     processId: conn.processId,
     authMethod,
@@ -31,6 +43,9 @@ export const makeSession = (conn: Conn, info: StartupInfo, authMethod: AuthMetho
         states.set(key as SessionKey<unknown>, ref)
       }
       return ref as Ref.Ref<A>
-    }
+    },
+    onClose: (finalizer) => Effect.sync(() => void hooks.push(finalizer))
   }
+  closeHooks.set(session, hooks)
+  return session
 }

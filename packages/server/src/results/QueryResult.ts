@@ -2,8 +2,11 @@ import { Stream } from "effect"
 import type { PgError } from "../errors/PgError.js"
 import type { Field } from "./Field.js"
 
-/** How a statement changed the transaction state: the library tracks I/T/E from these. */
-export type TransactionChange = "begin" | "commit" | "rollback"
+/**
+ * How a statement changed the transaction state: the library tracks I/T/E from these.
+ * "rollbackToSavepoint" (ROLLBACK TO SAVEPOINT) returns a failed transaction (E) to T.
+ */
+export type TransactionChange = "begin" | "commit" | "rollback" | "rollbackToSavepoint"
 
 /** Cells already in the wire format of their column (text or binary as the client asked), NULL as null. */
 export class EncodedRow {

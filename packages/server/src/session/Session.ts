@@ -43,4 +43,6 @@ export interface Session extends StartupInfo {
   readonly setParameter: (name: string, value: string) => Effect.Effect<void>
   /** Typed per-session state, created on first use from the key's initial value. */
   readonly state: <A>(key: SessionKey<A>) => Ref.Ref<A>
+  /** Runs `finalizer` when the connection ends, however it ends (e.g. to release per-session resources). */
+  readonly onClose: (finalizer: Effect.Effect<void>) => Effect.Effect<void>
 }
