@@ -229,6 +229,8 @@ describe("ScramServerSession rejects malformed and out-of-order messages", () =>
     ["proof not last", (n: string) => `c=biws,r=${n},p=${proof},x=1`],
     ["short proof", (n: string) => `c=biws,r=${n},p=${Buffer.alloc(31).toString("base64")}`],
     ["proof not base64", (n: string) => `c=biws,r=${n},p=!!!!`],
+    ["proof in non-canonical base64 (unused bits set)", (n: string) => `c=biws,r=${n},p=${proof.slice(0, -2)}d=`],
+    ["proof without padding", (n: string) => `c=biws,r=${n},p=${proof.slice(0, -1)}`],
     ["two proofs", (n: string) => `c=biws,r=${n},p=${proof},p=${proof}`]
   ])("client-final: %s", (_name, final) => {
     scramError(afterFirst(final), "protocol")
