@@ -164,6 +164,10 @@ describe("SCRAM sessions talking to each other", () => {
     scramError(() => plusNoTls.handleClientFirst(utf8("p=tls-server-end-point,,n=,r=abc")), "protocol")
     const plusOther = new ScramServerSession({ verifier, mechanism: "SCRAM-SHA-256-PLUS", channelBindingData: cbind })
     scramError(() => plusOther.handleClientFirst(utf8("p=tls-unique,,n=,r=abc")), "protocol")
+    // Peer text quoted in a reason is made printable and short.
+    const nasty = new ScramServerSession({ verifier, mechanism: "SCRAM-SHA-256-PLUS", channelBindingData: cbind })
+    const reason = scramError(() => nasty.handleClientFirst(utf8(`p=\u001b[31m${"x".repeat(500)},,n=,r=abc`)), "protocol").reason
+    expect(reason).toMatch(/^[\x20-\x7e]{1,120}$/)
   })
 
   it("c=biws after a y header is refused: the binding must repeat the header the client sent", () => {

@@ -10,6 +10,7 @@ import {
   isScramPrintable,
   parseAttributes,
   protocolError,
+  sanitizeForReason,
   SCRAM_SHA_256_PLUS,
   type ScramMechanism,
   TLS_SERVER_END_POINT
@@ -90,7 +91,7 @@ export class ScramClientSession {
     } else if (mechanism === "SCRAM-SHA-256") {
       flag = channelBindingData === undefined ? "n" : "y"
     } else {
-      throw this.fail(protocolError(`unsupported SASL mechanism "${String(mechanism)}"`))
+      throw this.fail(protocolError(`unsupported SASL mechanism "${sanitizeForReason(String(mechanism))}"`))
     }
     const nonce = this.options.clientNonce ?? encodeBase64(crypto.randomBytes(SCRAM_RAW_NONCE_LENGTH))
     if (!isScramPrintable(nonce)) throw this.fail(protocolError("the client nonce is empty or not printable"))
@@ -148,7 +149,7 @@ export class ScramClientSession {
     if (salt === undefined || salt.length === 0) throw protocolError(`${what}: malformed salt`)
     const maxIterations = this.options.maxIterations ?? SCRAM_DEFAULT_MAX_ITERATIONS
     if (!/^[1-9][0-9]{0,15}$/.test(iterationText) || Number(iterationText) > maxIterations) {
-      throw protocolError(`${what}: iteration count must be from 1 to ${maxIterations}, got "${iterationText.slice(0, 20)}"`)
+      throw protocolError(`${what}: iteration count must be from 1 to ${maxIterations}, got "${sanitizeForReason(iterationText)}"`)
     }
     const iterations = Number(iterationText)
 
@@ -176,7 +177,7 @@ export class ScramClientSession {
     checkNoNul(text, what)
     const attributes = parseAttributes(text, what)
     const first = attributes[0]!
-    if (first.name === "e") throw authError(`the server rejected the exchange: ${first.value.slice(0, 100)}`)
+    if (first.name === "e") throw authError(`the server rejected the exchange: ${sanitizeForReason(first.value)}`)
     const signature = decodeBase64(expectAttribute(attributes, 0, "v", what).value)
     if (attributes.length > 1) throw protocolError(`${what}: unexpected attribute "${attributes[1]!.name}"`)
     if (signature === undefined || signature.length !== SCRAM_KEY_LENGTH) throw protocolError(`${what}: malformed server signature`)

@@ -11,6 +11,7 @@ import {
   isScramPrintable,
   parseAttributes,
   protocolError,
+  sanitizeForReason,
   SCRAM_SHA_256_PLUS,
   type ScramMechanism,
   TLS_SERVER_END_POINT
@@ -109,7 +110,7 @@ export class ScramServerSession {
       throw protocolError("SCRAM-SHA-256-PLUS was selected, but channel binding needs a TLS connection")
     }
     if (mechanism !== SCRAM_SHA_256_PLUS && mechanism !== "SCRAM-SHA-256") {
-      throw protocolError(`unsupported SASL mechanism "${String(mechanism)}"`)
+      throw protocolError(`unsupported SASL mechanism "${sanitizeForReason(String(mechanism))}"`)
     }
 
     // gs2-header = gs2-cbind-flag "," [authzid] ","
@@ -128,7 +129,7 @@ export class ScramServerSession {
       }
     } else if (flag.startsWith("p=")) {
       if (!plus) throw protocolError("the client selected SCRAM-SHA-256 without channel binding, but the message includes channel binding data")
-      if (flag.slice(2) !== TLS_SERVER_END_POINT) throw protocolError(`unsupported channel binding type "${flag.slice(2)}"`)
+      if (flag.slice(2) !== TLS_SERVER_END_POINT) throw protocolError(`unsupported channel binding type "${sanitizeForReason(flag.slice(2))}"`)
     } else {
       throw protocolError(`${what}: unexpected channel binding flag`)
     }

@@ -44,6 +44,12 @@ const PRINTABLE = /^[\x21-\x2b\x2d-\x7e]+$/
 
 export const isScramPrintable = (text: string): boolean => PRINTABLE.test(text)
 
+/** Peer-supplied text quoted in an error reason: printable ASCII only, at most 64 characters. */
+export const sanitizeForReason = (text: string): string => {
+  const clean = text.replace(/[^\x20-\x7e]/g, "?")
+  return clean.length > 64 ? `${clean.slice(0, 64)}...` : clean
+}
+
 /** A message must be one NUL-free string, as PostgreSQL reads it with strlen. */
 export const checkNoNul = (text: string, messageName: string): void => {
   if (text.includes("\0")) throw protocolError(`${messageName}: contains a NUL byte`)
