@@ -120,7 +120,7 @@ const removeStaleSocket = (path: string): void => {
 const shutdown = (env: ServerEnv, config: ServerConfig, servers: ReadonlyArray<Net.Server | undefined>) =>
   Effect.gen(function* () {
     for (const s of servers) s?.close()
-    const drained = yield* env.registry.drain.pipe(Effect.timeout(config.shutdownGracePeriod), Effect.option)
+    const drained = yield* Effect.interruptible(env.registry.drain).pipe(Effect.timeout(config.shutdownGracePeriod), Effect.option)
     if (drained._tag === "None") {
       yield* Effect.logWarning(`shutdown grace period over with ${env.registry.open} connections left; closing them`)
     }

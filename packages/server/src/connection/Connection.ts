@@ -57,6 +57,10 @@ export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effe
   })
   return session.pipe(
     Effect.catchAll((e) => end(conn, e)),
+    // Interrupted: the server is shutting down past its grace period (PostgreSQL's fast shutdown).
+    Effect.onInterrupt(() =>
+      Effect.interruptible(sendFatal(conn, adminShutdown)).pipe(Effect.timeout("1 second"), Effect.ignore)
+    ),
     Effect.catchAllCause((cause) => Effect.logError("connection failed", cause)),
     Effect.ensuring(Effect.suspend(() => runCloseHooks(conn.session))),
     Effect.ensuring(
@@ -77,6 +81,10 @@ export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effe
     Effect.withSpan("pgwire.connection", { attributes: { "net.peer": describeRemote(transport) } })
   )
 }
+
+const adminShutdown = PgError.make(SqlState.AdminShutdown, "terminating connection due to administrator command", {
+  severity: "FATAL"
+})
 
 /** The single place a connection's end is answered: violations get FATAL 08P01, fatal errors are sent, the rest closes quietly. */
 const end = (conn: Conn, e: ConnectionEnd): Effect.Effect<void> => {

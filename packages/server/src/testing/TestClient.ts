@@ -90,10 +90,12 @@ const utf8 = new TextDecoder()
 
 export const makeTestClient = (socket: Socket.Socket): Effect.Effect<TestClient, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const chunks = yield* Queue.unbounded<Uint8Array | null>()
-    yield* socket.run((chunk) => void chunks.unsafeOffer(Uint8Array.prototype.slice.call(chunk))).pipe(
+    // Bounded, and the socket handler waits on it: a client that stops reading
+    // stops taking chunks from the socket, like a real slow reader.
+    const chunks = yield* Queue.bounded<Uint8Array | null>(4)
+    yield* socket.run((chunk) => Queue.offer(chunks, Uint8Array.prototype.slice.call(chunk))).pipe(
       Effect.exit,
-      Effect.zipRight(Effect.sync(() => chunks.unsafeOffer(null))),
+      Effect.zipRight(Queue.offer(chunks, null)),
       Effect.forkScoped
     )
     const write = yield* socket.writer
@@ -112,10 +114,14 @@ export const makeTestClient = (socket: Socket.Socket): Effect.Effect<TestClient,
             ended = true
             return Effect.fail(closedError())
           }
-          const joined = new Uint8Array(pending.byteLength + c.byteLength)
-          joined.set(pending, 0)
-          joined.set(c, pending.byteLength)
-          pending = joined
+          if (pending.byteLength === 0) {
+            pending = c
+          } else {
+            const joined = new Uint8Array(pending.byteLength + c.byteLength)
+            joined.set(pending, 0)
+            joined.set(c, pending.byteLength)
+            pending = joined
+          }
           return fill(n)
         })
       })
@@ -129,18 +135,27 @@ export const makeTestClient = (socket: Socket.Socket): Effect.Effect<TestClient,
       })
     )
 
-    const receive: Effect.Effect<BackendMessage, TestClientError> = Effect.gen(function* () {
-      yield* fill(5)
+    // One whole message from `pending`, decoded synchronously, or undefined if more bytes are needed.
+    const takeMessage = (): BackendMessage | undefined => {
+      if (pending.byteLength < 5) return undefined
       const len = ((pending[1]! << 24) | (pending[2]! << 16) | (pending[3]! << 8) | pending[4]!) >>> 0
-      if (len < 4) return yield* new TestClientError({ reason: `bad message length ${len}` })
-      yield* fill(1 + len)
-      const type = pending[0]!
-      const body = pending.slice(5, 1 + len)
+      if (len < 4) throw new TestClientError({ reason: `bad message length ${len}` })
+      if (pending.byteLength < 1 + len) return undefined
+      const m = decodeBackendMessage(pending[0]!, pending, 5, 1 + len)
       pending = pending.subarray(1 + len)
-      return yield* Effect.try({
-        try: () => decodeBackendMessage(type, body, 0, body.byteLength),
-        catch: (e) => new TestClientError({ reason: e instanceof ProtocolDecodeError ? e.message : String(e) })
-      })
+      return m
+    }
+
+    const receive: Effect.Effect<BackendMessage, TestClientError> = Effect.suspend(() => {
+      let m: BackendMessage | undefined
+      try {
+        m = takeMessage()
+      } catch (e) {
+        return Effect.fail(
+          e instanceof TestClientError ? e : new TestClientError({ reason: e instanceof ProtocolDecodeError ? e.message : String(e) })
+        )
+      }
+      return m !== undefined ? Effect.succeed(m) : Effect.zipRight(fill(pending.byteLength + 1), receive)
     })
 
     const receiveUntilClosed: Effect.Effect<ReadonlyArray<BackendMessage>, TestClientError> = Effect.gen(function* () {

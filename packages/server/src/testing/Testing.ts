@@ -22,7 +22,7 @@ const makeTestServer = (options: ServerOptions) =>
     const env = yield* makeEnv(config)
     const fibers = yield* FiberSet.make<void>()
     const runFork = yield* FiberSet.runtime(fibers)<never>()
-    yield* Effect.addFinalizer(() => env.registry.drain.pipe(Effect.timeout(config.shutdownGracePeriod), Effect.ignore))
+    yield* Effect.addFinalizer(() => Effect.interruptible(env.registry.drain).pipe(Effect.timeout(config.shutdownGracePeriod), Effect.ignore))
     const connectSocket = Effect.gen(function* () {
       const pair = yield* MemorySocket.makePair()
       yield* Effect.addFinalizer(() => pair.close)
