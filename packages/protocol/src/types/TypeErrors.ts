@@ -8,7 +8,8 @@ export type ValueFormat = "text" | "binary"
  * value of the wrong length, an out-of-range number or date. `sqlState` is what
  * PostgreSQL answers for the same input (22P02 invalid_text_representation for
  * bad text, 22P03 invalid_binary_representation for bad binary, 22003 / 22008
- * for out-of-range numbers / dates), so a server can report it as is.
+ * for out-of-range numbers / dates, and the other
+ * codes PostgreSQL's input functions use), so a server can report it as is.
  */
 export class TypeDecodeError extends Data.TaggedError("TypeDecodeError")<{
   /** pg_type.typname of the type being decoded (`int4`, `_text`...). */
@@ -37,6 +38,9 @@ export const SQLSTATE_INVALID_BINARY = "22P03"
 export const SQLSTATE_OUT_OF_RANGE = "22003"
 export const SQLSTATE_DATETIME_OVERFLOW = "22008"
 export const SQLSTATE_INVALID_DATETIME = "22007"
+export const SQLSTATE_INVALID_PARAMETER = "22023"
+export const SQLSTATE_ZONE_DISPLACEMENT = "22009"
+export const SQLSTATE_INTERVAL_FIELD_OVERFLOW = "22015"
 
 export const textError = (typeName: string, reason: string, sqlState: string = SQLSTATE_INVALID_TEXT): TypeDecodeError =>
   new TypeDecodeError({ typeName, format: "text", reason, sqlState })

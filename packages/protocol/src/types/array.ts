@@ -110,29 +110,41 @@ class TextArrayParser<A> {
     while (this.pos < this.s.length && isArraySpace(this.s.charCodeAt(this.pos))) this.pos++
   }
 
-  /** `[lb:ub]...=` before the braces; only its syntax is checked. */
-  skipDimensions(): void {
+  /** `[lb:ub]...=` before the braces: the sizes each dimension must have, or undefined if absent. */
+  dimensionDecoration(): Array<number> | undefined {
     this.skipSpace()
-    if (this.s[this.pos] !== "[") return
+    if (this.s[this.pos] !== "[") return undefined
+    const sizes: Array<number> = []
     while (this.s[this.pos] === "[") {
       const close = this.s.indexOf("]", this.pos)
-      if (close < 0 || !/^\[\s*-?\d+\s*(?::\s*-?\d+\s*)?\]$/.test(this.s.slice(this.pos, close + 1))) {
-        throw this.fail("bad dimension decoration")
-      }
+      const m = close < 0 ? null : /^\[(-?\d{1,10})(?::(-?\d{1,10}))?\]$/.exec(this.s.slice(this.pos, close + 1))
+      if (m === null) throw this.fail("bad dimension decoration")
+      const lower = m[2] === undefined ? 1 : Number(m[1])
+      const upper = Number(m[2] ?? m[1])
+      if (upper < lower) throw textError(this.typeName, "upper bound cannot be less than lower bound", "2202E")
+      sizes.push(upper - lower + 1)
       this.pos = close + 1
       this.skipSpace()
     }
+    if (sizes.length > MAX_DIMS) throw this.fail(`more than ${MAX_DIMS} dimensions`)
     if (this.s[this.pos] !== "=") throw this.fail('missing "=" after array dimensions')
     this.pos++
     this.skipSpace()
+    return sizes
   }
 
   parse(): PgArray<A> {
-    this.skipDimensions()
+    const declared = this.dimensionDecoration()
     if (this.s[this.pos] !== "{") throw this.fail('array value must start with "{"')
     const result = this.level(0)
     this.skipSpace()
     if (this.pos !== this.s.length) throw this.fail("junk after closing right brace")
+    if (declared !== undefined) {
+      const actual = result.length === 0 ? [] : this.dims
+      if (declared.length !== actual.length || declared.some((n, i) => n !== actual[i])) {
+        throw this.fail("specified array dimensions do not match array contents")
+      }
+    }
     return result
   }
 
@@ -143,8 +155,9 @@ class TextArrayParser<A> {
     const out: PgArray<A> = []
     this.skipSpace()
     if (this.s[this.pos] === "}") {
+      // Only the whole array may be empty: "{{}}" is malformed.
+      if (depth > 0) throw this.fail("empty sub-array")
       this.pos++
-      this.record(depth, 0, false)
       return out
     }
     let nested: boolean | undefined

@@ -1,6 +1,6 @@
 import type { Writer } from "../buffer/Writer.js"
 import { Oid } from "./oids.js"
-import { encodeError, preview, textError } from "./TypeErrors.js"
+import { encodeError, preview, SQLSTATE_INVALID_PARAMETER, textError } from "./TypeErrors.js"
 import type { TypeCodec } from "./TypeCodec.js"
 
 // bytea ↔ Uint8Array (a plain Uint8Array, always a copy, never a view into
@@ -33,10 +33,10 @@ const decodeHex = (text: string): Uint8Array => {
       continue
     }
     const hi = hexValue(c)
-    if (hi < 0) throw textError("bytea", `invalid hexadecimal digit: ${preview(hex[i]!)}`)
-    if (i + 1 >= hex.length) throw textError("bytea", "invalid hexadecimal data: odd number of digits")
+    if (hi < 0) throw textError("bytea", `invalid hexadecimal digit: ${preview(hex[i]!)}`, SQLSTATE_INVALID_PARAMETER)
+    if (i + 1 >= hex.length) throw textError("bytea", "invalid hexadecimal data: odd number of digits", SQLSTATE_INVALID_PARAMETER)
     const lo = hexValue(hex.charCodeAt(i + 1))
-    if (lo < 0) throw textError("bytea", `invalid hexadecimal digit: ${preview(hex[i + 1]!)}`)
+    if (lo < 0) throw textError("bytea", `invalid hexadecimal digit: ${preview(hex[i + 1]!)}`, SQLSTATE_INVALID_PARAMETER)
     out[n++] = (hi << 4) | lo
     i += 2
   }

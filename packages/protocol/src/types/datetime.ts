@@ -28,6 +28,7 @@ import {
   SQLSTATE_DATETIME_OVERFLOW,
   SQLSTATE_INVALID_DATETIME,
   SQLSTATE_OUT_OF_RANGE,
+  SQLSTATE_ZONE_DISPLACEMENT,
   textError,
   type TypeDecodeError,
   type TypeEncodeError
@@ -66,7 +67,7 @@ const parsed = {
 }
 
 const DATE_TIME =
-  /^\s*(\d{4,})-(\d{1,2})-(\d{1,2})(?:(?:[Tt]|\s+)(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d*))?)?)?(.*)$/s
+  /^\s*(\d{4,})-(\d{1,2})-(\d{1,2})(\s+(?:BC|AD)\b)?(?:(?:[Tt]|\s+)(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d*))?)?)?(.*)$/is
 const TIME = /^\s*(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:\.(\d*))?)?(.*)$/s
 const TRAILER = /^\s*(?:(BC|AD)\b|([+-]\d{1,2}(?::?\d{2}(?::?\d{2})?)?|Z\b|UTC\b|GMT\b))/i
 
@@ -82,7 +83,7 @@ const parseTrailer = (rest: string, fail: Fail, text: string): boolean => {
       bc = m[1].toUpperCase() === "BC"
     } else {
       const z = parseZone(m[2]!)
-      if (z === undefined || z !== z) throw fail(`time zone displacement out of range: ${preview(text)}`, SQLSTATE_INVALID_DATETIME)
+      if (z === undefined || z !== z) throw fail(`time zone displacement out of range: ${preview(text)}`, SQLSTATE_ZONE_DISPLACEMENT)
       parsed.zone = z
     }
     s = s.slice(m[0].length)
@@ -105,7 +106,6 @@ const timeOfDay = (h: string, mi: string, se: string | undefined, frac: string |
 const special = (text: string): number | "epoch" | undefined => {
   switch (text.trim().toLowerCase()) {
     case "infinity":
-    case "+infinity":
       return 1
     case "-infinity":
       return -1
@@ -133,7 +133,8 @@ const parseDateTime = (text: string, fail: Fail, applyZone: boolean, endDays: nu
   }
   const m = DATE_TIME.exec(text)
   if (m === null) throw fail(`invalid input syntax: ${preview(text)}`, SQLSTATE_INVALID_DATETIME)
-  const bc = parseTrailer(m[8]!, fail, text)
+  // BC/AD may come right after the date or at the end.
+  const bc = parseTrailer(m[9]!, fail, text) || (m[4] !== undefined && m[4].trim().toUpperCase() === "BC")
   const yearAsWritten = m[1]!.length > 9 ? Infinity : Number(m[1])
   const month = Number(m[2])
   const day = Number(m[3])
@@ -147,7 +148,7 @@ const parseDateTime = (text: string, fail: Fail, applyZone: boolean, endDays: nu
   }
   let days = date2j(year, month, day) - POSTGRES_EPOCH_JDATE
   let tod = 0
-  if (m[4] !== undefined) tod = timeOfDay(m[4], m[5]!, m[6], m[7], fail, text)
+  if (m[5] !== undefined) tod = timeOfDay(m[5], m[6]!, m[7], m[8], fail, text)
   if (applyZone && parsed.zone === parsed.zone) tod -= parsed.zone * USECS_PER_SEC
   if (tod < 0 || tod >= USECS_PER_DAY) {
     const shift = Math.floor(tod / USECS_PER_DAY)

@@ -60,29 +60,114 @@ const specialText = (v: number): string | undefined => {
   return undefined
 }
 
-/** float8 text exactly as PostgreSQL writes it: JS's shortest round-trip digits in PostgreSQL's layout. */
+// PostgreSQL prints the shortest decimal that lies strictly inside the
+// rounding interval of the value (its Ryu build does not accept the interval
+// bounds), the closest one to the value when several have that length.
+// JS's Number#toString picks the same digits except that it accepts a bound
+// when round-half-even reads it back as the value; that can only happen for
+// |v| >= 2^52, where the bounds are (half-)integers, so only there we check.
+
+const TWO_52 = 2 ** 52
+const f64 = new Float64Array(1)
+const u32 = new Uint32Array(f64.buffer)
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0
+
+/** 4 × the rounding interval bounds of a double >= 2^52, as exact integers. */
+const boundsTimes4 = (a: number): { lo: bigint; hi: bigint } => {
+  f64[0] = a
+  const hiWord = u32[HI]!
+  const biased = (hiWord >>> 20) & 0x7ff
+  const m = (BigInt(hiWord & 0xfffff) << 32n) | BigInt(u32[1 - HI]!) | (1n << 52n)
+  const q = BigInt(biased - 1075) // a = m * 2^q, q >= 0 here
+  const hi = (2n * m + 1n) << (q + 1n)
+  const lo = m === 1n << 52n ? (4n * m - 1n) << q : (2n * m - 1n) << (q + 1n)
+  return { lo, hi }
+}
+
+/** Whether the decimal `s` (JS number syntax) lies strictly between lo/4 and hi/4. */
+const strictlyInside = (s: string, lo: bigint, hi: bigint): boolean => {
+  const { digits, exponent } = splitDecimal(s)
+  const e = exponent - (digits.length - 1)
+  let d = BigInt(digits) * 4n
+  let l = lo
+  let h = hi
+  if (e >= 0) d *= 10n ** BigInt(e)
+  else {
+    const scale = 10n ** BigInt(-e)
+    l *= scale
+    h *= scale
+  }
+  return d > l && d < h
+}
+
+/** The digits PostgreSQL prints for a double >= 2^52 whose JS shortest form sits on a bound. */
+const shortestStrictly = (a: number, jsShortest: string): string => {
+  const { lo, hi } = boundsTimes4(a)
+  if (strictlyInside(jsShortest, lo, hi)) return jsShortest
+  for (let p = splitDecimal(jsShortest).digits.length + 1; p <= 17; p++) {
+    const candidate = a.toPrecision(p)
+    if (strictlyInside(candidate, lo, hi)) return candidate
+  }
+  return a.toPrecision(17)
+}
+
+/** float8 text exactly as PostgreSQL writes it (shortest exact digits, PostgreSQL's layout). */
 export const formatFloat8 = (v: number): string => {
   const special = specialText(v)
   if (special !== undefined) return special
   const negative = v < 0
-  const { digits, exponent } = splitDecimal(String(negative ? -v : v))
+  const a = negative ? -v : v
+  const s = a >= TWO_52 ? shortestStrictly(a, String(a)) : String(a)
+  const { digits, exponent } = splitDecimal(s)
   return formatShortest(negative, digits, exponent, 15)
 }
 
+const f32 = new Float32Array(1)
+const f32bits = new Uint32Array(f32.buffer)
+
+/** The float32 neighbour of a positive float32 value, as a double (exact). */
+const nextFloat32 = (a: number, up: boolean): number => {
+  f32[0] = a
+  f32bits[0] = f32bits[0]! + (up ? 1 : -1)
+  return f32[0]!
+}
+
+/** The decimal one unit in the last place above or below a toPrecision() result. */
+const stepDecimal = (s: string, up: boolean): string => {
+  const e = s.indexOf("e")
+  const mantissa = e < 0 ? s : s.slice(0, e)
+  const dot = mantissa.indexOf(".")
+  const lastExponent = (e < 0 ? 0 : Number(s.slice(e + 1))) - (dot < 0 ? 0 : mantissa.length - dot - 1)
+  const units = BigInt(mantissa.replace(".", "")) + (up ? 1n : -1n)
+  return `${units}e${lastExponent}`
+}
+
 /**
- * float4 text as PostgreSQL writes it: the shortest decimal that reads back as
- * the same float32 (toPrecision gives the nearest p-digit decimal for each p).
+ * float4 text as PostgreSQL writes it: the shortest decimal strictly inside
+ * the float32 rounding interval (bounds are exact doubles), nearest first.
  */
 export const formatFloat4 = (v: number): string => {
   const special = specialText(v)
   if (special !== undefined) return special
   const negative = v < 0
   const a = negative ? -v : v
+  // Midpoints to the neighbouring float32 values; the largest float32 has no finite upper neighbour.
+  const lo = (a + nextFloat32(a, false)) / 2
+  const up = nextFloat32(a, true)
+  const hi = up === Infinity ? a + (a - nextFloat32(a, false)) / 2 : (a + up) / 2
   let s = a.toPrecision(9)
   for (let p = 1; p < 9; p++) {
-    const candidate = a.toPrecision(p)
-    if (Math.fround(Number(candidate)) === a) {
-      s = candidate
+    const nearest = a.toPrecision(p)
+    const n = Number(nearest)
+    if (n > lo && n < hi) {
+      s = nearest
+      break
+    }
+    // The nearest p-digit decimal fell outside one bound; its neighbour may fit inside the other.
+    const other = stepDecimal(nearest, n < a)
+    const o = Number(other)
+    if (o > lo && o < hi) {
+      s = other
       break
     }
   }

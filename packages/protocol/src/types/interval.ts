@@ -7,6 +7,7 @@ import {
   encodeError,
   preview,
   SQLSTATE_DATETIME_OVERFLOW,
+  SQLSTATE_INTERVAL_FIELD_OVERFLOW,
   SQLSTATE_INVALID_DATETIME,
   textError,
   type TypeDecodeError,
@@ -51,7 +52,7 @@ class Accumulator {
   constructor(readonly fail: Fail, readonly text: string) {}
 
   overflow(): TypeDecodeError | TypeEncodeError {
-    return this.fail(`interval field value out of range: ${preview(this.text)}`, SQLSTATE_DATETIME_OVERFLOW)
+    return this.fail(`interval field value out of range: ${preview(this.text)}`, SQLSTATE_INTERVAL_FIELD_OVERFLOW)
   }
   int32(v: number): number {
     if (!Number.isInteger(v) || v < INT32_MIN || v > INT32_MAX) throw this.overflow()
@@ -98,7 +99,11 @@ class Accumulator {
     this.years = this.int32(this.int32(Number(val)) * scale + this.years)
   }
   result(): PgInterval {
-    return { months: this.int32(this.years * 12 + this.months), days: this.days, microseconds: this.usec }
+    const months = this.years * 12 + this.months
+    if (months < INT32_MIN || months > INT32_MAX) {
+      throw this.fail(`interval out of range: ${preview(this.text)}`, SQLSTATE_DATETIME_OVERFLOW)
+    }
+    return { months, days: this.days, microseconds: this.usec }
   }
 }
 
@@ -184,6 +189,9 @@ const tokenize = (s: string): Array<Token> | undefined => {
     } else if (isAlpha(c)) {
       const start = i
       while (isAlpha(s[i])) i++
+      // A word run into digits or date punctuation is a date or zone name to ParseDateTime.
+      const next = s[i]
+      if (isDigit(next) || next === "+" || next === "-" || next === "/" || next === ".") return undefined
       out.push({ kind: Field.Word, text: s.slice(start, i).toLowerCase() })
     } else if (c === "+" || c === "-") {
       i++
@@ -289,7 +297,7 @@ const decodePostgresStyle = (acc: Accumulator): boolean => {
     if (t.kind === Field.Word) {
       if (pendingUnit) return false
       if (t.text === "ago") {
-        if (i !== tokens.length - 1) return false
+        // PostgreSQL 15 takes "ago" anywhere (later versions only last).
         ago = true
         continue
       }

@@ -71,7 +71,7 @@ const normalize = (text: string): string | { readonly reason: string; readonly o
     return { reason: `value ${preview(text)} overflows numeric format`, outOfRange: true }
   }
   let intPart: string
-  if (point <= first) intPart = "0"
+  if (point <= first || first >= digits.length) intPart = "0"
   else if (point <= digits.length) intPart = digits.slice(first, point)
   else intPart = digits.slice(first) + "0".repeat(point - digits.length)
   let frac = ""
@@ -133,7 +133,10 @@ const groups: Array<number> = []
 /** Writes numeric_send's form of a canonical numeric string. */
 export const writeNumeric = (w: Writer, s: string): void => {
   if (s === "NaN" || s === "Infinity" || s === "-Infinity") {
-    w.int16(0).int16(0).int16(s === "NaN" ? SIGN_NAN : s === "Infinity" ? SIGN_PINF : SIGN_NINF).int16(0)
+    // PostgreSQL sends dscale 0 for NaN and 32 for the infinities (what its
+    // special-value header yields); we send the same bytes.
+    if (s === "NaN") w.int16(0).int16(0).int16(SIGN_NAN).int16(0)
+    else w.int16(0).int16(0).int16(s === "Infinity" ? SIGN_PINF : SIGN_NINF).int16(32)
     return
   }
   const negative = s.charCodeAt(0) === 45
