@@ -1,0 +1,149 @@
+/**
+ * One client session's DuckDB connection and how a statement runs on it.
+ * Results stream: DuckDB hands out chunks of up to 2048 rows, and the next
+ * chunk is fetched only when the server has sent the previous one to the
+ * client, so a large result is never held whole.
+ */
+import { type DuckDBConnection, type DuckDBDataChunk, type DuckDBInstance, type DuckDBResult, ResultReturnType, StatementType } from "@duckdb/node-api"
+import { type PgError, QueryResult, ResultSet, type Row, type Session, SessionKey, type TransactionChange } from "@pgwire-ts/server"
+import { Chunk, Effect, Option, Ref, Stream } from "effect"
+import { fromDuckDbError } from "./duckDbErrors.js"
+import { loadSql, parseLoad } from "./loadStatement.js"
+import { type ColumnMapping, columnMapping } from "./typeMapping.js"
+
+const connectionKey = SessionKey.make<Promise<DuckDBConnection> | undefined>("duckdb.connection", () => undefined)
+
+/**
+ * Runs a DuckDB call; if the fiber is interrupted (a cancel request, the
+ * client going away, server shutdown), the running DuckDB query is interrupted too.
+ */
+const duck = <A>(connection: DuckDBConnection, call: () => Promise<A>): Effect.Effect<A, PgError> =>
+  Effect.async<A, PgError>((resume) => {
+    call().then(
+      (a) => resume(Effect.succeed(a)),
+      (e) => resume(Effect.fail(fromDuckDbError(e)))
+    )
+    return Effect.sync(() => connection.interrupt())
+  })
+
+/** The session's connection, opened on its first statement and closed when the session ends. */
+export const sessionConnection = (instance: DuckDBInstance, session: Session): Effect.Effect<DuckDBConnection, PgError> =>
+  Effect.gen(function* () {
+    const ref = session.state(connectionKey)
+    const { opened, pending } = yield* Ref.modify(
+      ref,
+      (current): readonly [{ opened: boolean; pending: Promise<DuckDBConnection> }, Promise<DuckDBConnection>] => {
+        if (current !== undefined) return [{ opened: false, pending: current }, current]
+        const pending = instance.connect()
+        return [{ opened: true, pending }, pending]
+      }
+    )
+    if (opened) {
+      yield* session.onClose(
+        Effect.promise(() => pending.then((c: DuckDBConnection) => c.closeSync(), () => undefined))
+      )
+    }
+    return yield* Effect.tryPromise({ try: () => pending, catch: fromDuckDbError })
+  })
+
+/** Runs one statement (already split from the query string) and describes its result. */
+export const runStatement = (connection: DuckDBConnection, statement: string): Effect.Effect<QueryResult, PgError> => {
+  const load = parseLoad(statement)
+  if (load !== undefined) {
+    return duck(connection, () => connection.runAndReadAll(loadSql(load))).pipe(
+      Effect.map((reader) => QueryResult.command(`LOAD ${String(reader.getRows()[0]?.[0] ?? 0)}`))
+    )
+  }
+  return Effect.map(duck(connection, () => connection.stream(statement)), (result) => describe(connection, statement, result))
+}
+
+const describe = (connection: DuckDBConnection, statement: string, result: DuckDBResult): QueryResult => {
+  switch (result.returnType) {
+    case ResultReturnType.QUERY_RESULT: {
+      const names = result.columnNames()
+      const mappings = result.columnTypes().map(columnMapping)
+      return ResultSet.make({
+        fields: names.map((name, i) => ResultSet.field(name, mappings[i]!.oid)),
+        rows: streamRows(connection, result, mappings)
+      })
+    }
+    case ResultReturnType.CHANGED_ROWS:
+      return QueryResult.command(changedRowsTag(result.statementType, result.rowsChanged, statement))
+    default:
+      return QueryResult.command(commandTag(statement), transactionOptions(result.statementType, statement))
+  }
+}
+
+const streamRows = (
+  connection: DuckDBConnection,
+  result: DuckDBResult,
+  mappings: ReadonlyArray<ColumnMapping>
+): Stream.Stream<Row, PgError> =>
+  Stream.repeatEffectChunkOption(
+    duck(connection, () => result.fetchChunk()).pipe(
+      Effect.mapError(Option.some),
+      Effect.flatMap((chunk) =>
+        chunk === null || chunk.rowCount === 0 ? Effect.fail(Option.none()) : Effect.succeed(chunkRows(chunk, mappings))
+      )
+    )
+  )
+
+/** A DuckDB chunk (column vectors) as rows of codec-ready values. */
+const chunkRows = (chunk: DuckDBDataChunk, mappings: ReadonlyArray<ColumnMapping>): Chunk.Chunk<Row> => {
+  const columns = chunk.getColumns()
+  const n = chunk.rowCount
+  const rows = new Array<Array<unknown>>(n)
+  for (let r = 0; r < n; r++) rows[r] = new Array<unknown>(columns.length)
+  columns.forEach((values, c) => {
+    const convert = mappings[c]!.convert
+    for (let r = 0; r < n; r++) {
+      const v = values[r]
+      rows[r]![c] = v === null || v === undefined ? null : convert(v)
+    }
+  })
+  return Chunk.unsafeFromArray(rows)
+}
+
+const changedRowsTag = (type: StatementType, count: number, statement: string): string => {
+  switch (type) {
+    case StatementType.INSERT:
+      return `INSERT 0 ${count}`
+    case StatementType.UPDATE:
+      return `UPDATE ${count}`
+    case StatementType.DELETE:
+      return `DELETE ${count}`
+    default:
+      return `${commandTag(statement)} ${count}`
+  }
+}
+
+const keywords = (statement: string): ReadonlyArray<string> =>
+  statement
+    .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, " ")
+    .trim()
+    .split(/[\s(;]+/, 6)
+    .map((w) => w.toUpperCase())
+
+const NOISE = new Set(["OR", "REPLACE", "TEMP", "TEMPORARY", "UNIQUE", "IF", "NOT", "EXISTS", "PERSISTENT", "SECRET"])
+
+/** PostgreSQL-style tag from the leading keywords: `CREATE TABLE`, `DROP VIEW`, `SET`, `BEGIN`... */
+const commandTag = (statement: string): string => {
+  const [first = "", ...rest] = keywords(statement)
+  if (first === "CREATE" || first === "DROP" || first === "ALTER") {
+    const object = rest.find((w) => !NOISE.has(w))
+    return object === undefined ? first : `${first} ${object}`
+  }
+  if (first === "START") return "START TRANSACTION"
+  if (first === "END") return "COMMIT"
+  if (first === "ABORT") return "ROLLBACK"
+  return first
+}
+
+const transactionOptions = (type: StatementType, statement: string): { transaction?: TransactionChange } => {
+  if (type !== StatementType.TRANSACTION) return {}
+  const first = keywords(statement)[0]
+  if (first === "BEGIN" || first === "START") return { transaction: "begin" }
+  if (first === "COMMIT" || first === "END") return { transaction: "commit" }
+  if (first === "ROLLBACK" || first === "ABORT") return { transaction: "rollback" }
+  return {}
+}
