@@ -314,6 +314,20 @@ describe("SqliteEngine: PostgreSQL statements", () => {
       expect(s.setting("application_name")).toBe("start")
     }))
 
+  it.scopedLive("generate_series(start, stop [, step]) as in PostgreSQL", () =>
+    Effect.gen(function*() {
+      const engine = yield* memoryEngine()
+      const s = yield* engine.openSession()
+      const [up, down, count] = yield* s.query(
+        "SELECT * FROM generate_series(1, 3); SELECT generate_series FROM generate_series(10, 1, -4); SELECT count(*) FROM generate_series(1, 100000)"
+      )
+      expect(up!.columns!.map((c) => c.name)).toEqual(["generate_series"])
+      expect(up!.rows).toEqual([[1n], [2n], [3n]])
+      expect(down!.rows).toEqual([[10n], [6n], [2n]])
+      expect(count!.rows).toEqual([[100000n]])
+      expect(yield* failureCode(s, "SELECT * FROM generate_series(1, 2, 0)")).toBe("22023")
+    }))
+
   it.scopedLive("TRUNCATE, VACUUM, command tags, triggers with inner semicolons", () =>
     Effect.gen(function*() {
       const engine = yield* memoryEngine()

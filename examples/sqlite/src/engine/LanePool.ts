@@ -46,7 +46,11 @@ export class LanePool {
     )
   )
 
-  acquire: Effect.Effect<Lane, SqlError> = Effect.suspend(() => {
+  acquire: Effect.Effect<Lane, SqlError> = Effect.suspend(() => this.acquireAny).pipe(
+    Effect.tap(() => Effect.sync(() => this.busyLanes++))
+  )
+
+  private acquireAny: Effect.Effect<Lane, SqlError> = Effect.suspend(() => {
     const loop: Effect.Effect<Lane, SqlError> = Effect.flatMap(Queue.poll(this.idle), (ready) => {
       if (Option.isSome(ready)) return ready.value.dead ? Effect.zipRight(this.discard(ready.value), loop) : Effect.succeed(ready.value)
       if (this.size < this.max) {
@@ -60,7 +64,10 @@ export class LanePool {
 
   /** Gives a lane back after a statement or transaction; a dead one is replaced. */
   release(lane: Lane): Effect.Effect<void> {
-    return lane.dead ? this.discard(lane) : Effect.asVoid(this.idle.offer(lane))
+    return Effect.suspend(() => {
+      this.busyLanes--
+      return lane.dead ? this.discard(lane) : Effect.asVoid(this.idle.offer(lane))
+    })
   }
 
   private discard(lane: Lane): Effect.Effect<void> {
@@ -80,6 +87,9 @@ export class LanePool {
       )
     })
   }
+
+  /** Lanes lent to sessions now: running a statement or holding a transaction (for tests and diagnostics). */
+  busyLanes = 0
 
   /** Lanes currently alive (for tests and diagnostics). */
   get liveLanes(): number {

@@ -64,6 +64,11 @@ export class SqliteEngine {
     )
   }
 
+  /** Lanes lent to sessions now: running a statement or holding a transaction (for tests and diagnostics). */
+  get busyLanes(): number {
+    return this.pool.busyLanes
+  }
+
   /** SQLite connections currently open (for tests and diagnostics). */
   get liveLanes(): number {
     return this.pool.liveLanes

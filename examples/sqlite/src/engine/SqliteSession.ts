@@ -232,7 +232,10 @@ export class SqliteSession {
           return Effect.fail(sqlError("25P01", `${what} can only be used in transaction blocks`))
         }
         if (this.pinned === undefined) return Effect.fail(sqlError("3B001", "savepoint does not exist"))
-        return Effect.as(this.control(plan.sql), command(tag))
+        return Effect.as(
+          this.control(plan.sql),
+          command(tag, plan._tag === "RollbackTo" ? { transaction: "rollbackToSavepoint" } : {})
+        )
       }
       case "Truncate":
         return Effect.map(

@@ -3,7 +3,7 @@ import type { Column } from "./columnTypes.js"
 import type { SqlError, SqlNotice } from "./SqlError.js"
 
 /** How a statement moved the session's transaction (what ReadyForQuery's status follows). */
-export type TransactionChange = "begin" | "commit" | "rollback"
+export type TransactionChange = "begin" | "commit" | "rollback" | "rollbackToSavepoint"
 
 /** Side effects of a statement besides its result. */
 export interface StatementEffects {

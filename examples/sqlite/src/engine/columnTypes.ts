@@ -135,8 +135,8 @@ const falsy = /^(f|false|n|no|off|0)$/i
 /**
  * The value as the column's PostgreSQL type expects it in JS (bool → boolean,
  * int2/int4 → number, int8 → bigint, numeric → string, bytea → bytes...).
- * SQLite is dynamically typed, so a value that does not fit the column's type
- * is passed on as it is.
+ * SQLite is dynamically typed: a value that does not fit its column's type
+ * becomes its text, which text format sends as it is.
  */
 export const normalizeValue = (value: SqliteValue, oid: number): unknown => {
   if (value === null) return null
@@ -145,28 +145,37 @@ export const normalizeValue = (value: SqliteValue, oid: number): unknown => {
       if (typeof value === "bigint") return value !== 0n
       if (typeof value === "number") return value !== 0
       if (typeof value === "string") return truthy.test(value) ? true : falsy.test(value) ? false : value
-      return value
+      return textOf(value)
     case PgType.int2:
     case PgType.int4: {
       const [min, max] = oid === PgType.int2 ? [INT2_MIN, INT2_MAX] : [INT4_MIN, INT4_MAX]
       if (typeof value === "bigint" && value >= min && value <= max) return Number(value)
-      return value
+      return textOf(value)
     }
     case PgType.int8:
-      return typeof value === "number" && Number.isInteger(value) ? BigInt(value) : value
+      if (typeof value === "bigint") return value
+      return typeof value === "number" && Number.isSafeInteger(value) ? BigInt(value) : textOf(value)
     case PgType.float4:
     case PgType.float8:
-      return typeof value === "bigint" ? Number(value) : value
+      if (typeof value === "number") return value
+      return typeof value === "bigint" ? Number(value) : textOf(value)
     case PgType.numeric:
-      return typeof value === "bigint" || typeof value === "number" ? numericText(value) : value
+      return typeof value === "bigint" || typeof value === "number" ? numericText(value) : textOf(value)
     case PgType.bytea:
-      return typeof value === "string" ? utf8Encoder.encode(value) : value
+      return value instanceof Uint8Array ? value : utf8Encoder.encode(textOf(value))
     default:
-      if (typeof value === "string") return value
-      if (value instanceof Uint8Array) return utf8.decode(value)
-      return typeof value === "number" ? floatText(value) : String(value)
+      return textOf(value)
   }
 }
+
+const textOf = (value: bigint | number | string | Uint8Array): string =>
+  typeof value === "string"
+    ? value
+    : typeof value === "number"
+      ? floatText(value)
+      : typeof value === "bigint"
+        ? value.toString()
+        : utf8.decode(value)
 
 const floatText = (n: number): string =>
   Number.isNaN(n) ? "NaN" : n === Infinity ? "Infinity" : n === -Infinity ? "-Infinity" : String(n)

@@ -49,6 +49,18 @@ db.function("current_setting", { deterministic: false, varargs: true }, (name: u
 db.function("current_database", { deterministic: false }, () => settings["database"] ?? "sqlite")
 db.function("now", { deterministic: false }, () => new Date().toISOString().replace("T", " ").replace("Z", "+00"))
 db.function("gen_random_uuid", { deterministic: false }, () => randomUUID())
+// PostgreSQL's integer generate_series(start, stop [, step]) as a table-valued function.
+db.table("generate_series", {
+  columns: ["generate_series"],
+  parameters: ["start", "stop", "step"],
+  *rows(start: unknown, stop: unknown, step: unknown) {
+    const from = BigInt(start as bigint)
+    const to = BigInt(stop as bigint)
+    const by = step === undefined || step === null ? 1n : BigInt(step as bigint)
+    if (by === 0n) throw pgFailure("22023", "step size cannot equal zero")
+    for (let v = from; by > 0n ? v <= to : v >= to; v += by) yield [v]
+  }
+})
 
 /** An error our SQL functions raise with a SQLSTATE of their own. */
 const pgFailure = (sqlState: string, message: string): Error => Object.assign(new Error(message), { sqlState })

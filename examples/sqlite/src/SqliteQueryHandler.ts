@@ -1,0 +1,121 @@
+import {
+  PgError,
+  QueryResult,
+  ResultSet,
+  type Session,
+  SessionKey,
+  SimpleQueryHandler
+} from "@pgwire-ts/server"
+import { Context, Effect, Exit, Layer, Option, Ref, Scope, Stream } from "effect"
+import type { EngineOptions } from "./engine/SqliteEngine.js"
+import { SqliteEngine } from "./engine/SqliteEngine.js"
+import type { SqliteSession } from "./engine/SqliteSession.js"
+import type { SqlError } from "./engine/SqlError.js"
+import { splitStatements } from "./engine/sqlText.js"
+import type { RowsResult, StatementResult } from "./engine/StatementResult.js"
+
+/** The SQLite database every connection of the server shares. */
+export class SqliteDatabase extends Context.Tag("@pgwire-ts/example-sqlite/SqliteDatabase")<SqliteDatabase, SqliteEngine>() {
+  static layer(options: EngineOptions): Layer.Layer<SqliteDatabase, SqlError> {
+    return Layer.scoped(SqliteDatabase, SqliteEngine.make(options))
+  }
+}
+
+export const toPgError = (e: SqlError): PgError =>
+  PgError.make(e.code, e.message, {
+    detail: e.detail,
+    hint: e.hint,
+    tableName: e.table,
+    columnName: e.column,
+    constraintName: e.constraint
+  })
+
+// Reported parameters the engine answers SHOW and current_setting() with, seeded from the connection's.
+const seededParameters = [
+  "server_version",
+  "server_encoding",
+  "client_encoding",
+  "DateStyle",
+  "IntervalStyle",
+  "TimeZone",
+  "integer_datetimes",
+  "standard_conforming_strings",
+  "application_name",
+  "is_superuser",
+  "session_authorization",
+  "default_transaction_read_only",
+  "in_hot_standby"
+]
+
+/** The engine session of a connection, opened on its first query and closed (rolled back) when it ends. */
+const EngineSessionKey = SessionKey.make<Option.Option<SqliteSession>>("sqlite.engineSession", () => Option.none())
+
+const engineSession = (engine: SqliteEngine, session: Session): Effect.Effect<SqliteSession> =>
+  Effect.flatMap(Ref.get(session.state(EngineSessionKey)), (existing) => {
+    if (Option.isSome(existing)) return Effect.succeed(existing.value)
+    return Effect.gen(function*() {
+      const settings: Record<string, string> = {
+        database: session.database,
+        // test and diagnostics hooks: how this connection logged in, and over what
+        "pgwire.auth_method": session.authMethod,
+        "pgwire.tls": session.tls === undefined ? "off" : "on"
+      }
+      for (const name of seededParameters) {
+        const value = yield* session.parameter(name)
+        if (value !== undefined) settings[name] = value
+      }
+      const scope = yield* Scope.make()
+      const opened = yield* Scope.extend(engine.openSession(settings), scope)
+      yield* session.onClose(Scope.close(scope, Exit.void))
+      yield* Ref.set(session.state(EngineSessionKey), Option.some(opened))
+      return opened
+    })
+  })
+
+/** Sends what a statement did besides its result: warnings, changed settings. */
+const reportEffects = (session: Session, result: StatementResult): Effect.Effect<void> =>
+  Effect.zipRight(
+    Effect.forEach(result.notices, (n) => session.notice({ severity: n.severity, code: n.code, message: n.message }), { discard: true }),
+    Effect.forEach(result.parameterChanges, ([name, value]) => session.setParameter(name, value), { discard: true })
+  )
+
+const fieldsOf = (result: RowsResult) => result.columns.map((c) => ResultSet.field(c.name, c.typeOid))
+
+/** One statement's result for the library; rows stream from the lane as the client reads them. */
+const toQueryResult = (result: StatementResult): Effect.Effect<QueryResult, PgError> => {
+  if (result._tag === "Command") return Effect.succeed(QueryResult.command(result.commandTag, { transaction: result.transaction }))
+  const rows = Stream.mapError(result.rows, toPgError)
+  const fields = fieldsOf(result)
+  const transaction = result.transaction
+  const tagFor0 = result.commandTag(0)
+  if (tagFor0 === "SELECT 0") return Effect.succeed(ResultSet.make({ fields, rows, transaction }))
+  if (tagFor0 === result.commandTag(1)) return Effect.succeed(ResultSet.make({ fields, rows, tag: tagFor0, transaction }))
+  // INSERT/UPDATE/DELETE … RETURNING: the tag counts the rows, so they are read first (they are the statement's own writes).
+  return Effect.map(Stream.runCollect(rows), (all) =>
+    ResultSet.make({ fields, rows: all, tag: result.commandTag(all.length), transaction })
+  )
+}
+
+/**
+ * The SimpleQueryHandler of the SQLite server: each statement of the query
+ * string runs in the connection's engine session, in order; a failing
+ * statement ends the query string.
+ */
+export const handleQuery = (engine: SqliteEngine) => (query: string, session: Session): Stream.Stream<QueryResult, PgError> =>
+  Stream.unwrap(
+    Effect.map(engineSession(engine, session), (sqlite) =>
+      Stream.flatMap(Stream.fromIterable(splitStatements(query)), (statement) =>
+        // The scope holds the statement's lane until the library has sent its rows and pulls the next statement.
+        Stream.unwrapScoped(
+          Effect.gen(function*() {
+            const result = yield* Effect.mapError(sqlite.execute(statement), toPgError)
+            yield* reportEffects(session, result)
+            return Stream.make(yield* toQueryResult(result))
+          })
+        ))
+    )
+  )
+
+export const SqliteQueryHandler: Layer.Layer<SimpleQueryHandler, never, SqliteDatabase> = SimpleQueryHandler.layerEffect(
+  Effect.map(SqliteDatabase, handleQuery)
+)
