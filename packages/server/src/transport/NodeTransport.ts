@@ -116,8 +116,20 @@ const peerCertificateOf = (s: Tls.TLSSocket): PeerCertificate | undefined => {
     subject,
     fingerprint256: cert.fingerprint256,
     raw: new Uint8Array(cert.raw),
-    authorized: s.authorized
+    authorized: chainVerified(s)
   }
+}
+
+/**
+ * Whether OpenSSL verified the client's certificate chain against `tls.ca`.
+ * `authorized` is only computed by tls.Server's own accept path, which a
+ * TLSSocket made on an existing socket does not take; the verify result it
+ * reads is the handle's. Fails closed if that handle API is ever missing.
+ */
+const chainVerified = (s: Tls.TLSSocket): boolean => {
+  if (s.authorized) return true
+  const handle = (s as unknown as { _handle?: { verifyError?: () => unknown } })._handle
+  return typeof handle?.verifyError === "function" && handle.verifyError() === null
 }
 
 /**
