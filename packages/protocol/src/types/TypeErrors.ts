@@ -50,5 +50,22 @@ export const binaryError = (typeName: string, reason: string, sqlState: string =
 
 export const encodeError = (typeName: string, reason: string): TypeEncodeError => new TypeEncodeError({ typeName, reason })
 
+/** Names any JS value in an error message without throwing (null-prototype objects have no toString). */
+export const describeValue = (v: unknown): string => {
+  switch (typeof v) {
+    case "string":
+      return preview(v)
+    case "bigint":
+      return `${v}n`
+    case "number":
+    case "boolean":
+    case "undefined":
+      return String(v)
+    case "object":
+      return v === null ? "null" : Array.isArray(v) ? "an array" : v instanceof Date ? "a Date" : "an object"
+  }
+  return typeof v
+}
+
 /** Shows a bad input in an error message without echoing megabytes of it. */
 export const preview = (s: string): string => JSON.stringify(s.length > 40 ? s.slice(0, 40) + "…" : s)

@@ -301,7 +301,8 @@ const readBinaryArray = <A>(
     const lbound = readInt32(buf, p + 4)
     p += 8
     if (size < 0) throw binaryError(typeName, `invalid array dimension ${size}`)
-    if (lbound + size - 1 > 2147483647) throw binaryError(typeName, "upper bound cannot exceed integer range")
+    // ArrayCheckBounds: lower bound + size must fit in int32.
+    if (lbound + size > 2147483647) throw binaryError(typeName, "array upper bound is too large", "54000")
     dims.push(size)
     total *= size
   }

@@ -3,6 +3,7 @@ import { readInt16, readInt32, readInt64, readUint32 } from "./binary.js"
 import { Oid } from "./oids.js"
 import {
   binaryError,
+  describeValue,
   encodeError,
   preview,
   SQLSTATE_OUT_OF_RANGE,
@@ -50,9 +51,11 @@ const parseSmallInt = (typeName: string, text: string, min: number, max: number)
 const INT8_MIN = -(2n ** 63n)
 const INT8_MAX = 2n ** 63n - 1n
 
+const INT8_SYNTAX = /^[+-]?[0-9]+$/
+
 const parseInt8 = (text: string): bigint => {
   const s = text.trim()
-  if (!/^[+-]?[0-9]+$/.test(s)) throw textError("int8", `invalid input syntax for type bigint: ${preview(text)}`)
+  if (!INT8_SYNTAX.test(s)) throw textError("int8", `invalid input syntax for type bigint: ${preview(text)}`)
   const v = BigInt(s)
   if (v < INT8_MIN || v > INT8_MAX) {
     throw textError("int8", `value ${preview(text)} is out of range for type bigint`, SQLSTATE_OUT_OF_RANGE)
@@ -67,7 +70,7 @@ const checkInt = (typeName: string, v: unknown, min: number, max: number): numbe
     throw encodeError(typeName, `${v} is not an integer in [${min}, ${max}]`)
   }
   if (typeof v === "bigint" && v >= BigInt(min) && v <= BigInt(max)) return Number(v)
-  throw encodeError(typeName, `expected an integer in [${min}, ${max}], got ${typeof v === "bigint" ? `${v}n` : typeof v}`)
+  throw encodeError(typeName, `expected an integer in [${min}, ${max}], got ${describeValue(v)}`)
 }
 
 const checkInt8 = (v: unknown): bigint => {
@@ -76,9 +79,13 @@ const checkInt8 = (v: unknown): bigint => {
   } else if (typeof v === "number") {
     if (Number.isSafeInteger(v)) return BigInt(v)
   } else if (typeof v === "string") {
-    return parseInt8(v)
+    const s = v.trim()
+    if (INT8_SYNTAX.test(s)) {
+      const n = BigInt(s)
+      if (n >= INT8_MIN && n <= INT8_MAX) return n
+    }
   }
-  throw encodeError("int8", `expected a bigint in the int8 range or a safe integer number, got ${String(v)}`)
+  throw encodeError("int8", `expected a bigint in the int8 range or a safe integer number, got ${describeValue(v)}`)
 }
 
 const fixedLength = (typeName: string, start: number, end: number, n: number): void => {
