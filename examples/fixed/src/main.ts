@@ -1,0 +1,54 @@
+/**
+ * The fixed-result example server:
+ *   node examples/fixed/dist/main.js [--host 127.0.0.1] [--port 5432] [--series N]
+ * Every statement gets the fixed two-column result; `SELECT n` streams n rows
+ * of four columns (with --series N, every statement does). Prints
+ * `listening on host:port`; SIGINT/SIGTERM stop it gracefully.
+ */
+import { NodeRuntime } from "@effect/platform-node"
+import { Server } from "@pgwire-ts/server"
+import { Console, Effect } from "effect"
+import { parseArgs } from "node:util"
+import { layer } from "./FixedServer.js"
+
+const usage = "usage: main.js [--host H] [--port P] [--series N]"
+
+const fail = (message: string): never => {
+  console.error(`${message}\n${usage}`)
+  process.exit(2)
+}
+
+const values = (() => {
+  try {
+    return parseArgs({
+      options: {
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: "5432" },
+        series: { type: "string" },
+        help: { type: "boolean", default: false }
+      }
+    }).values
+  } catch (e) {
+    return fail((e as Error).message)
+  }
+})()
+
+if (values.help) {
+  console.log(usage)
+  process.exit(0)
+}
+const port = Number(values.port)
+if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`invalid --port ${values.port}`)
+const series = values.series === undefined ? undefined : Number(values.series)
+if (series !== undefined && !(Number.isSafeInteger(series) && series >= 0)) fail(`invalid --series ${values.series}`)
+
+const main = Effect.gen(function*() {
+  const server = yield* Server
+  yield* Console.log(`listening on ${server.address.hostname}:${server.address.port}`)
+  return yield* Effect.never
+}).pipe(
+  Effect.provide(layer({ host: values.host!, port, ...(series === undefined ? {} : { series }) })),
+  Effect.catchAll((error) => Effect.zipRight(Console.error(`server failed: ${error.message}`), Effect.sync(() => (process.exitCode = 1))))
+)
+
+NodeRuntime.runMain(main)
