@@ -108,6 +108,13 @@ while (randomFloats.float4.length < 150) {
   const v = dv.getFloat32(0)
   if (Number.isFinite(v)) randomFloats.float4.push(`${q(v.toPrecision(9))}::float4`)
 }
+// Powers of two (their rounding interval is lopsided) and large integers (bounds on half-integers).
+for (let e = -149; e <= 127; e += 2) randomFloats.float4.push(`${q((2 ** e).toPrecision(9))}::float4`)
+for (let e = -1074; e <= 1023; e += 9) randomFloats.float8.push(`${q(String(2 ** e))}::float8`)
+for (let i = 0; i < 40; i++) {
+  randomFloats.float4.push(`${q(String(Math.fround(2 ** 24 + rand32())))}::float4`)
+  randomFloats.float8.push(`${q(String(2 ** 52 + rand32() * 2 ** (i % 30)))}::float8`)
+}
 // Also floats of "human" magnitudes, where the fixed/exponent switch happens.
 for (let e = -8; e <= 20; e++) {
   randomFloats.float8.push(`${q(String((rand32() / 2 ** 32) * 10 ** e))}::float8`)

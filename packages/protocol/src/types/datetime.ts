@@ -162,6 +162,45 @@ const parseDateTime = (text: string, fail: Fail, applyZone: boolean, endDays: nu
   parsed.tod = tod
 }
 
+// PostgreSQL's own output is by far the most common text input: recognise
+// it with one regex and range checks, and return it unchanged.
+const TIMESTAMP_CANONICAL = /^(\d{4,})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.\d{0,5}[1-9])?(\+00)?( BC)?$/
+const DATE_CANONICAL = /^(\d{4,})-(\d\d)-(\d\d)( BC)?$/
+const TIME_CANONICAL = /^(\d\d):(\d\d):(\d\d)(?:\.\d{0,5}[1-9])?$/
+
+/** Whether year/month/day as written (BC or not) is a valid date no later than maxYear AD. */
+const validWrittenDate = (yearText: string, monthText: string, dayText: string, bc: boolean, maxYear: number): boolean => {
+  if (yearText.length > 4 && yearText.charCodeAt(0) === 48) return false
+  const y = Number(yearText)
+  const month = Number(monthText)
+  const day = Number(dayText)
+  if (y === 0 || month < 1 || month > 12 || day < 1 || day > daysInMonth(bc ? 1 - y : y, month)) return false
+  if (bc) return y < 4714 || (y === 4714 && (month === 12 || (month === 11 && day >= 24)))
+  return y <= maxYear
+}
+
+const isCanonicalTimestamp = (text: string, utc: boolean): boolean => {
+  const m = TIMESTAMP_CANONICAL.exec(text)
+  return (
+    m !== null &&
+    (m[7] !== undefined) === utc &&
+    Number(m[4]) <= 23 &&
+    Number(m[5]) <= 59 &&
+    Number(m[6]) <= 59 &&
+    validWrittenDate(m[1]!, m[2]!, m[3]!, m[8] !== undefined, 294276)
+  )
+}
+
+const isCanonicalDate = (text: string): boolean => {
+  const m = DATE_CANONICAL.exec(text)
+  return m !== null && validWrittenDate(m[1]!, m[2]!, m[3]!, m[4] !== undefined, 5874897)
+}
+
+const isCanonicalTime = (text: string): boolean => {
+  const m = TIME_CANONICAL.exec(text)
+  return m !== null && Number(m[1]) <= 23 && Number(m[2]) <= 59 && Number(m[3]) <= 59
+}
+
 const formatDays = (days: number): string => {
   j2date(days + POSTGRES_EPOCH_JDATE)
   const s = formatYmd(ymd.year, ymd.month, ymd.day)
@@ -229,6 +268,7 @@ export const dateCodec: TypeCodec<string, string | Date> = {
     return dateText()
   },
   decodeText: (s) => {
+    if (isCanonicalDate(s)) return s
     parseDateTime(s, fails.date[0], false, DATE_END_DAYS)
     return dateText()
   },
@@ -307,6 +347,7 @@ const makeTimestampCodec = (name: "timestamp" | "timestamptz", utc: boolean): Ty
     return timestampText(utc)
   },
   decodeText: (s) => {
+    if (isCanonicalTimestamp(s, utc)) return s
     parseDateTime(s, fails[name][0], utc, TIMESTAMP_END_DAYS)
     return timestampText(utc)
   },
@@ -360,6 +401,7 @@ export const timeCodec: TypeCodec<string> = {
     return formatTimeOfDay(parsed.tod)
   },
   decodeText: (s) => {
+    if (isCanonicalTime(s)) return s
     parseTime(s, fails.time[0])
     return formatTimeOfDay(parsed.tod)
   },

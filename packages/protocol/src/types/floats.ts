@@ -132,14 +132,46 @@ const nextFloat32 = (a: number, up: boolean): number => {
   return f32[0]!
 }
 
-/** The decimal one unit in the last place above or below a toPrecision() result. */
-const stepDecimal = (s: string, up: boolean): string => {
-  const e = s.indexOf("e")
-  const mantissa = e < 0 ? s : s.slice(0, e)
-  const dot = mantissa.indexOf(".")
-  const lastExponent = (e < 0 ? 0 : Number(s.slice(e + 1))) - (dot < 0 ? 0 : mantissa.length - dot - 1)
-  const units = BigInt(mantissa.replace(".", "")) + (up ? 1n : -1n)
-  return `${units}e${lastExponent}`
+/** d × 10^k as the nearest double (one correctly rounded operation while 10^|k| is exact). */
+const scaled = (d: number, k: number): number =>
+  k >= 0 ? (k <= 22 ? d * 10 ** k : Number(`${d}e${k}`)) : k >= -22 ? d / 10 ** -k : Number(`${d}e${k}`)
+
+// Result of fitAt: the digits and decimal exponent of the first digit.
+const fit = { digits: 0, exponent: 0 }
+
+/**
+ * Whether some p-digit decimal lies strictly inside (lo, hi); the nearest to
+ * the value first, else its neighbour on the other side. `digits`/`exponent`
+ * are the value's shortest double digits, close enough to round from.
+ */
+const fitAt = (digits: string, exponent: number, a: number, p: number, lo: number, hi: number, widest: number): boolean => {
+  let d = Number(digits.slice(0, p))
+  let e = exponent
+  if (digits.charCodeAt(p) >= 53) {
+    d += 1
+    if (d === 10 ** p) {
+      d = 10 ** (p - 1)
+      e += 1
+    }
+  }
+  const k = e - p + 1
+  const n = scaled(d, k)
+  if (n > lo && n < hi) {
+    fit.digits = d
+    fit.exponent = e
+    return true
+  }
+  // The neighbour is a whole decimal step away on the far side of the value:
+  // it can only fit when half a step is below the interval's wider half.
+  const step = scaled(1, k)
+  if (step / 2 >= widest) return false
+  const other = n < a ? d + 1 : d - 1
+  const o = scaled(other, k)
+  if (!(o > lo && o < hi)) return false
+  // A neighbour of 10^p or 10^(p-1) - 1 changes the digit count.
+  fit.digits = other
+  fit.exponent = other >= 10 ** p ? e + 1 : other < 10 ** (p - 1) ? e - 1 : e
+  return true
 }
 
 /**
@@ -155,37 +187,46 @@ export const formatFloat4 = (v: number): string => {
   const lo = (a + nextFloat32(a, false)) / 2
   const up = nextFloat32(a, true)
   const hi = up === Infinity ? a + (a - nextFloat32(a, false)) / 2 : (a + up) / 2
-  let s = a.toPrecision(9)
-  for (let p = 1; p < 9; p++) {
-    const nearest = a.toPrecision(p)
-    const n = Number(nearest)
-    if (n > lo && n < hi) {
-      s = nearest
-      break
-    }
-    // The nearest p-digit decimal fell outside one bound; its neighbour may fit inside the other.
-    const other = stepDecimal(nearest, n < a)
-    const o = Number(other)
-    if (o > lo && o < hi) {
-      s = other
-      break
+  const widest = Math.max(hi - a, a - lo)
+  // The double's shortest digits read back as a exactly, so they fit; look
+  // for fewer. A p-digit fit is also a (p+1)-digit fit (binary search), and
+  // 9 digits always identify a float32.
+  const full = splitDecimal(String(a))
+  let digits = full.digits
+  let exponent = full.exponent
+  let low = 1
+  let high = Math.min(full.digits.length - 1, 9)
+  while (low <= high) {
+    const p = (low + high) >> 1
+    if (fitAt(full.digits, full.exponent, a, p, lo, hi, widest)) {
+      digits = trimZeros(String(fit.digits))
+      exponent = fit.exponent
+      high = p - 1
+    } else {
+      low = p + 1
     }
   }
-  const { digits, exponent } = splitDecimal(s)
   return formatShortest(negative, digits, exponent, 6)
 }
+
+const trimZeros = (s: string): string => {
+  let end = s.length
+  while (end > 1 && s.charCodeAt(end - 1) === 48) end--
+  return s.slice(0, end)
+}
+
+const isSpaceCode = (c: number): boolean => c === 32 || (c >= 9 && c <= 13)
 
 const FLOAT_SYNTAX = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/
 const HAS_NONZERO_DIGIT = /[1-9]/
 
 /** float4in/float8in: decimal with optional exponent, or NaN/Infinity/inf in any case, with surrounding whitespace. */
 const parseFloatText = (typeName: string, text: string, single: boolean): number => {
-  const s = text.trim()
+  const s = isSpaceCode(text.charCodeAt(0)) || isSpaceCode(text.charCodeAt(text.length - 1)) ? text.trim() : text
   if (FLOAT_SYNTAX.test(s)) {
     const d = Number(s)
     const v = single ? Math.fround(d) : d
-    const mantissa = s.replace(/[eE].*$/, "")
-    if (v === Infinity || v === -Infinity || (v === 0 && HAS_NONZERO_DIGIT.test(mantissa))) {
+    if (v === Infinity || v === -Infinity || (v === 0 && HAS_NONZERO_DIGIT.test(s.replace(/[eE].*$/, "")))) {
       throw textError(typeName, `${preview(text)} is out of range for type ${single ? "real" : "double precision"}`, SQLSTATE_OUT_OF_RANGE)
     }
     return v

@@ -10,7 +10,8 @@ import type { TypeCodec } from "./TypeCodec.js"
 const CANONICAL = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/
 const LOOSE = /^\{?[0-9a-fA-F]{4}(?:-?[0-9a-fA-F]{4}){7}\}?$/
 
-const HEX = "0123456789abcdef"
+/** Value of a lowercase hex digit (the canonical form has no others). */
+const hexDigit = (c: number): number => (c <= 57 ? c - 48 : c - 87)
 
 /** Canonical form of uuid input text, or undefined if it is not a uuid. */
 const canonicalUuid = (s: string): string | undefined => {
@@ -40,17 +41,12 @@ export const uuidCodec: TypeCodec<string> = {
     const c = checkUuid(v)
     for (let i = 0; i < 36; i += 2) {
       if (i === 8 || i === 13 || i === 18 || i === 23) i++
-      w.int8(parseInt(c.slice(i, i + 2), 16))
+      w.int8((hexDigit(c.charCodeAt(i)) << 4) | hexDigit(c.charCodeAt(i + 1)))
     }
   },
   decodeBinary: (buf, start, end) => {
     if (end - start !== 16) throw binaryError("uuid", `expected 16 bytes, got ${end - start}`)
-    let s = ""
-    for (let i = 0; i < 16; i++) {
-      if (i === 4 || i === 6 || i === 8 || i === 10) s += "-"
-      const b = buf[start + i]!
-      s += HEX[b >> 4]! + HEX[b & 15]!
-    }
-    return s
+    const h = (Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength)).toString("hex", start, end)
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
   }
 }
