@@ -100,7 +100,10 @@ class TextArrayParser<A> {
     readonly elem: TypeCodec<A, unknown>,
     readonly typeName: string,
     readonly delimiter: string
-  ) {}
+  ) {
+    this.delimiterCode = delimiter.charCodeAt(0)
+  }
+  readonly delimiterCode: number
 
   fail(reason: string): TypeDecodeError {
     return textError(this.typeName, `malformed array literal: ${preview(this.s)}: ${reason}`)
@@ -196,26 +199,61 @@ class TextArrayParser<A> {
   /** One element, quoted or not, decoded with the element codec; unquoted NULL is null. */
   element(): A | null {
     const s = this.s
-    let text = ""
-    if (s[this.pos] === '"') {
-      this.pos++
-      for (;;) {
-        const c = s[this.pos]
-        if (c === undefined) throw this.fail("unterminated quoted string")
-        this.pos++
-        if (c === '"') break
-        if (c === "\\") {
-          const next = s[this.pos]
-          if (next === undefined) throw this.fail("unexpected end of input")
-          text += next
-          this.pos++
-        } else {
-          text += c
-        }
+    if (s.charCodeAt(this.pos) === 34 /* " */) {
+      const start = this.pos + 1
+      const close = s.indexOf('"', start)
+      const backslash = s.indexOf("\\", start)
+      // Common case: no escapes before the closing quote.
+      if (close >= 0 && (backslash < 0 || backslash > close)) {
+        this.pos = close + 1
+        return this.decode(s.slice(start, close))
       }
-      return this.decode(text)
+      return this.decode(this.quotedWithEscapes())
     }
-    // Unquoted: up to the delimiter or "}", trailing unescaped whitespace trimmed.
+    // Unquoted: up to the delimiter or "}", surrounding whitespace dropped.
+    const start = this.pos
+    let i = start
+    const n = s.length
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c === this.delimiterCode || c === 125 /* } */ || c === 92 /* \ */ || c === 34 || c === 123 /* { */) break
+    }
+    const stop = s.charCodeAt(i)
+    if (stop === 92 || stop === 34 || stop === 123) return this.unquotedWithEscapes()
+    if (i >= n) throw this.fail("unexpected end of input")
+    let end = i
+    while (end > start && isArraySpace(s.charCodeAt(end - 1))) end--
+    this.pos = i
+    if (end === start) throw this.fail('unexpected delimiter or "}": empty unquoted element')
+    if (end - start === 4 && s.slice(start, end).toUpperCase() === "NULL") return null
+    return this.decode(s.slice(start, end))
+  }
+
+  /** A quoted element containing backslash escapes, positioned on its opening quote. */
+  quotedWithEscapes(): string {
+    const s = this.s
+    let text = ""
+    this.pos++
+    for (;;) {
+      const c = s[this.pos]
+      if (c === undefined) throw this.fail("unterminated quoted string")
+      this.pos++
+      if (c === '"') return text
+      if (c === "\\") {
+        const next = s[this.pos]
+        if (next === undefined) throw this.fail("unexpected end of input")
+        text += next
+        this.pos++
+      } else {
+        text += c
+      }
+    }
+  }
+
+  /** An unquoted element with backslash escapes (or a stray quote/brace, an error). */
+  unquotedWithEscapes(): A | null {
+    const s = this.s
+    let text = ""
     let keep = 0
     let escaped = false
     for (;;) {
@@ -237,7 +275,7 @@ class TextArrayParser<A> {
       }
     }
     text = text.slice(0, keep)
-    if (text.length === 0) throw this.fail("unexpected delimiter or \"}\": empty unquoted element")
+    if (text.length === 0) throw this.fail('unexpected delimiter or "}": empty unquoted element')
     if (!escaped && text.length === 4 && text.toUpperCase() === "NULL") return null
     return this.decode(text)
   }
