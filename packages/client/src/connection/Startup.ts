@@ -118,19 +118,23 @@ export class StartupRequest implements PendingRequest {
     }
   }
 
-  private negotiate(newestMinor: number, unrecognized: ReadonlyArray<string>): boolean {
+  // The protocol text calls the field the newest minor version; PostgreSQL sends the whole
+  // version code (major << 16 | minor), as libpq reads it. Both forms are accepted.
+  private negotiate(newest: number, unrecognized: ReadonlyArray<string>): boolean {
+    const major = newest > 0xffff ? newest >>> 16 : 3
+    const minor = newest & 0xffff
     const requested = this.version.minor
     const min = versionOf(this.config.minProtocolVersion).minor
-    if (newestMinor > requested || newestMinor < min || (newestMinor !== 0 && newestMinor !== 2)) {
+    if (major !== 3 || minor > requested || minor < min || (minor !== 0 && minor !== 2)) {
       return this.abort(new PgConnectionError({
         reason: "Protocol",
-        message: `the server offers protocol 3.${newestMinor}; we asked for 3.${requested} and accept 3.${min} at least`
+        message: `the server offers protocol ${major}.${minor}; we asked for 3.${requested} and accept 3.${min} at least`
       }))
     }
     if (unrecognized.length > 0) {
       return this.abort(new PgConnectionError({ reason: "Protocol", message: `the server rejected protocol options we never sent: ${unrecognized.join(", ")}` }))
     }
-    this.version = newestMinor === 2 ? PROTOCOL_3_2 : PROTOCOL_3_0
+    this.version = minor === 2 ? PROTOCOL_3_2 : PROTOCOL_3_0
     return false
   }
 

@@ -72,12 +72,12 @@ const negotiateSsl = (socket: net.Socket): Effect.Effect<boolean, PgConnectionEr
       cleanup()
       socket.pause()
       const answer = chunk[0]
+      // An ErrorResponse ('E') from an unauthenticated server is not shown (CVE-2024-10977).
+      if (answer === 0x45) return fail("Tls", "the server answered SSLRequest with an error")
       // Anything after the answer byte would be read as if it came over TLS (CVE-2021-23222).
       if (chunk.length > 1) return fail("Protocol", "the server sent data after its answer to SSLRequest")
       if (answer === 0x53) return resume(Effect.succeed(true))
       if (answer === 0x4e) return resume(Effect.succeed(false))
-      // An ErrorResponse ('E') from an unauthenticated server is not shown (CVE-2024-10977).
-      if (answer === 0x45) return fail("Tls", "the server answered SSLRequest with an error")
       fail("Protocol", `unexpected answer byte ${answer} to SSLRequest`)
     }
     const onError = (cause: Error) => fail("Connect", errorMessage(cause), cause)
