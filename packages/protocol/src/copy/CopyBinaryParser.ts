@@ -61,7 +61,7 @@ export class CopyBinaryParser implements CopyRowParser<CopyBinaryRow> {
   }
 
   next(): CopyBinaryRow | undefined {
-    if (this.dataAfterTrailer) throw formatError("received copy data after EOF marker", this.tuples)
+    if (this.dataAfterTrailer) throw formatError("received copy data after EOF marker", this.tuples + 1)
     if (this.state === IN_HEADER && !this.readHeader()) return undefined
     if (this.state === IN_EXTENSION && !this.skipExtension()) return undefined
     if (this.state !== IN_TUPLES) return undefined
@@ -155,7 +155,7 @@ export class CopyBinaryParser implements CopyRowParser<CopyBinaryRow> {
       this.state = DONE
       if (d.pending > 0) {
         this.dataAfterTrailer = true
-        throw formatError("received copy data after EOF marker", this.tuples)
+        throw formatError("received copy data after EOF marker", line)
       }
       return undefined
     }
@@ -172,7 +172,7 @@ export class CopyBinaryParser implements CopyRowParser<CopyBinaryRow> {
         row[f] = null
         continue
       }
-      if (length < -1 || length > MAX_COPY_BINARY_FIELD) throw formatError(`invalid field size ${length}`, line)
+      if (length < -1 || length > MAX_COPY_BINARY_FIELD) throw formatError("invalid field size", line)
       if (end - p < length) return this.incomplete(p + length - s)
       row[f] = b.subarray(p, p + length)
       p += length

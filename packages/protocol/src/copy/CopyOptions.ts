@@ -86,7 +86,7 @@ export const resolveCopyOptions = (options: CopyOptions, direction?: CopyDirecti
     if (isSet(options.delimiter)) throw optionsError("cannot specify DELIMITER in BINARY mode", SYNTAX)
     if (isSet(options.null)) throw optionsError("cannot specify NULL in BINARY mode", SYNTAX)
     if (options.header !== undefined && options.header !== false) {
-      throw optionsError("cannot specify HEADER in BINARY mode", SYNTAX)
+      throw optionsError("cannot specify HEADER in BINARY mode", NOT_SUPPORTED)
     }
   }
   const delimiter = options.delimiter ?? (csv ? "," : "\t")
@@ -133,10 +133,10 @@ export const resolveCopyOptions = (options: CopyOptions, direction?: CopyDirecti
   }
 
   if (format !== "binary" && nullString.includes(delimiter)) {
-    throw optionsError("COPY delimiter must not appear in the NULL specification", INVALID_PARAMETER)
+    throw optionsError("COPY delimiter must not appear in the NULL specification", NOT_SUPPORTED)
   }
   if (csv && nullString.includes(quote)) {
-    throw optionsError("CSV quote character must not appear in the NULL specification", INVALID_PARAMETER)
+    throw optionsError("CSV quote character must not appear in the NULL specification", NOT_SUPPORTED)
   }
 
   const encoding = options.encoding

@@ -167,7 +167,7 @@ const headerArg = (arg: OptionArg): boolean | "match" => {
 const columnsArg = (name: string, arg: OptionArg, starAllowed: boolean): CopyColumnSelection => {
   if (arg.kind === "list") return arg.items
   if (arg.kind === "star" && starAllowed) return "*"
-  throw optionsError(`argument to option "${name}" must be a list of column names`, SYNTAX)
+  throw optionsError(`argument to option "${name}" must be a list of column names`, "22023")
 }
 
 /** `( name [arg] [, ...] )`: the option list of `WITH (...)`. */
@@ -330,7 +330,7 @@ export const parseCopyStatement = (sql: string): CopyStatement | undefined => {
   else parseLegacyOptions(p, options)
 
   if (p.acceptWord("where")) {
-    if (direction === "to") throw optionsError("WHERE clause not allowed with COPY TO", "0A000")
+    if (direction === "to") throw optionsError("WHERE clause not allowed with COPY TO", SYNTAX)
     const from = p.peek()
     if (from === undefined || (from.kind === "punct" && from.value === ";")) p.syntaxError()
     let last = p.tokens.length - 1
@@ -342,6 +342,18 @@ export const parseCopyStatement = (sql: string): CopyStatement | undefined => {
 
   const resolvedOptions: CopyOptions = { ...options, format: options.format ?? "text" }
   resolveCopyOptions(resolvedOptions, direction)
+  if (statement.columns !== undefined) {
+    const listed = statement.columns
+    for (const [option, selection] of [
+      ["FORCE_QUOTE", options.forceQuote],
+      ["FORCE_NOT_NULL", options.forceNotNull],
+      ["FORCE_NULL", options.forceNull]
+    ] as const) {
+      if (selection === undefined || selection === "*") continue
+      const missing = selection.find((name) => !listed.includes(name))
+      if (missing !== undefined) throw optionsError(`${option} column "${missing}" not referenced by COPY`, "42P10")
+    }
+  }
   statement.options = resolvedOptions
   return statement as CopyStatement
 }

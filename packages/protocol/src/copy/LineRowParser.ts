@@ -13,6 +13,8 @@ import type { CopyRowParser, CopyTextRow } from "./CopyRowParser.js"
 import { optionsError } from "./CopyErrors.js"
 import { checkUtf8 } from "./utf8Check.js"
 
+const EMPTY = Buffer.alloc(0)
+
 /**
  * What the text and CSV parsers share: lines from a `CopyLineReader`, the
  * UTF-8 check, HEADER (skip, or MATCH against the column names) and the
@@ -93,6 +95,11 @@ export abstract class LineRowParser implements CopyRowParser<CopyTextRow> {
       this.adjust(row)
       return row
     }
+    // PostgreSQL matches the header even when the data has no line at all: an empty header.
+    if (this.headerPending && (r.finished || this.ended) && this.options.header === "match") {
+      this.headerPending = false
+      this.matchHeader(EMPTY, 0, 0, 1)
+    }
     return undefined
   }
 
@@ -118,7 +125,7 @@ export abstract class LineRowParser implements CopyRowParser<CopyTextRow> {
     const fields: CopyTextRow = []
     this.split(b, s, e, line, fields)
     if (fields.length !== names.length) {
-      throw formatError(`wrong number of fields in header line: field count is ${fields.length}, expected ${names.length}`, line)
+      throw formatError(`wrong number of fields in header line: got ${fields.length}, expected ${names.length}`, line)
     }
     names.forEach((name, i) => {
       const got = fields[i]
