@@ -96,25 +96,33 @@ const toQueryResult = (result: StatementResult): Effect.Effect<QueryResult, PgEr
   )
 }
 
+/** One statement: its result, with the statement's lane held by the stream's scope until the library has sent its rows. */
+const runStatement = (sqlite: SqliteSession, session: Session, statement: string): Stream.Stream<QueryResult, PgError> =>
+  Stream.unwrapScoped(
+    Effect.gen(function*() {
+      const result = yield* Effect.mapError(sqlite.execute(statement), toPgError)
+      yield* reportEffects(session, result)
+      return Stream.make(yield* toQueryResult(result))
+    })
+  )
+
 /**
  * The SimpleQueryHandler of the SQLite server: each statement of the query
  * string runs in the connection's engine session, in order; a failing
- * statement ends the query string.
+ * statement ends the query string. (Every Stream layer costs CPU per query,
+ * so a single statement, the usual case, gets exactly one.)
  */
-export const handleQuery = (engine: SqliteEngine) => (query: string, session: Session): Stream.Stream<QueryResult, PgError> =>
-  Stream.unwrap(
+export const handleQuery = (engine: SqliteEngine) => (query: string, session: Session): Stream.Stream<QueryResult, PgError> => {
+  const statements = splitStatements(query)
+  if (statements.length === 0) return Stream.empty
+  return Stream.unwrap(
     Effect.map(engineSession(engine, session), (sqlite) =>
-      Stream.flatMap(Stream.fromIterable(splitStatements(query)), (statement) =>
-        // The scope holds the statement's lane until the library has sent its rows and pulls the next statement.
-        Stream.unwrapScoped(
-          Effect.gen(function*() {
-            const result = yield* Effect.mapError(sqlite.execute(statement), toPgError)
-            yield* reportEffects(session, result)
-            return Stream.make(yield* toQueryResult(result))
-          })
-        ))
+      statements.length === 1
+        ? runStatement(sqlite, session, statements[0]!)
+        : Stream.flatMap(Stream.fromIterable(statements), (statement) => runStatement(sqlite, session, statement))
     )
   )
+}
 
 export const SqliteQueryHandler: Layer.Layer<SimpleQueryHandler, never, SqliteDatabase> = SimpleQueryHandler.layerEffect(
   Effect.map(SqliteDatabase, handleQuery)

@@ -26,11 +26,14 @@ let nextLaneId = 1
 /**
  * One SQLite connection in its own process (see laneProcess.ts), driven from
  * the main thread. It runs one statement at a time: `start` hands the
- * statement's events to a fresh inbox queue.
+ * statement's events to the lane's inbox queue.
  */
 export class Lane {
   readonly id = nextLaneId++
-  private inbox: Queue.Queue<LaneEvent> | undefined
+  /** Answers to the current request; one queue for the lane's life (a request always reads its answers to the end). */
+  private readonly inbox = Effect.runSync(Queue.unbounded<LaneEvent>())
+  /** The request being answered: anything else (a late answer to an abandoned one) is dropped. */
+  private current = -1
   /** The process has exited (killed, crashed, or shut down). */
   dead = false
   /** Set before a kill that cancels the running statement, so its end reads as 57014. */
@@ -40,11 +43,17 @@ export class Lane {
 
   private constructor(private readonly child: ChildProcess) {
     child.on("message", (message: FromLane) => {
-      if (this.inbox !== undefined) Queue.unsafeOffer(this.inbox, message)
+      const inbox = this.inbox
+      if (message.t === "ready" || message.id !== this.current) return
+      if (message.t === "rows" && message.done !== undefined) {
+        // the statement's last batch carries its end: hand them on as the two events they are
+        Queue.unsafeOffer(inbox, { t: "rows", id: message.id, rows: message.rows, more: false, ...(message.columns === undefined ? {} : { columns: message.columns }) })
+        Queue.unsafeOffer(inbox, { t: "done", id: message.id, changes: 0, inTransaction: message.done.inTransaction })
+      } else Queue.unsafeOffer(inbox, message)
     })
     child.on("exit", (code, signal) => {
       this.dead = true
-      if (this.inbox !== undefined) Queue.unsafeOffer(this.inbox, { t: "exit", code, signal })
+      Queue.unsafeOffer(this.inbox, { t: "exit", code, signal })
     })
   }
 
@@ -93,14 +102,14 @@ export class Lane {
 
   /** Sends a request and returns the queue its answers arrive on. */
   start(message: ToLane): Effect.Effect<Queue.Dequeue<LaneEvent>> {
-    return Effect.flatMap(Queue.unbounded<LaneEvent>(), (inbox) =>
-      Effect.sync(() => {
-        this.inbox = inbox
-        if (this.dead) Queue.unsafeOffer(inbox, { t: "exit", code: null, signal: null })
-        else this.send(message)
-        return inbox
-      })
-    )
+    return Effect.sync(() => {
+      this.current = message.id
+      if (this.dead) {
+        // the exit event was read by the request that saw the lane die; tell this one too
+        Queue.unsafeOffer(this.inbox, { t: "exit", code: null, signal: null })
+      } else this.send(message)
+      return this.inbox
+    })
   }
 
   /** Sends a message to the lane; a lane that has just died reports its exit through the inbox instead. */

@@ -50,6 +50,16 @@ export class LanePool {
     Effect.tap(() => Effect.sync(() => this.busyLanes++))
   )
 
+  /** An idle lane if there is one now, without waiting or starting one. */
+  tryAcquire: Effect.Effect<Option.Option<Lane>> = Effect.suspend(() =>
+    Effect.flatMap(Queue.poll(this.idle), (ready): Effect.Effect<Option.Option<Lane>> => {
+      if (Option.isNone(ready)) return Effect.succeed(ready)
+      if (ready.value.dead) return Effect.zipRight(this.discard(ready.value), this.tryAcquire)
+      this.busyLanes++
+      return Effect.succeed(ready)
+    })
+  )
+
   private acquireAny: Effect.Effect<Lane, SqlError> = Effect.suspend(() => {
     const loop: Effect.Effect<Lane, SqlError> = Effect.flatMap(Queue.poll(this.idle), (ready) => {
       if (Option.isSome(ready)) return ready.value.dead ? Effect.zipRight(this.discard(ready.value), loop) : Effect.succeed(ready.value)

@@ -370,6 +370,13 @@ export class SqliteSession {
   /** The session's lane: the one holding its transaction, else one from the pool (cancellable while waiting). */
   private acquireLane(): Effect.Effect<Lane, SqlError> {
     if (this.pinned !== undefined) return Effect.succeed(this.pinned)
+    return Effect.flatMap(this.context.pool.tryAcquire, (idle) =>
+      Option.isSome(idle) ? Effect.succeed(idle.value) : this.waitForLane()
+    )
+  }
+
+  /** Waits for a lane from the pool; `cancel` stops the wait. */
+  private waitForLane(): Effect.Effect<Lane, SqlError> {
     return Effect.flatMap(Deferred.make<never, SqlError>(), (canceled) => {
       this.cancelWaiting = canceled
       return Effect.raceFirst(this.context.pool.acquire, Deferred.await(canceled)).pipe(

@@ -131,9 +131,14 @@ const runStatement = async (message: Extract<ToLane, { t: "run" }>): Promise<voi
         rows.push(next.value)
         bytes += byteSize(next.value)
       }
-      send(first ? { t: "rows", id, columns, rows, more: !exhausted } : { t: "rows", id, rows, more: !exhausted })
+      if (exhausted) {
+        iterator = undefined
+        const done = { inTransaction: db.inTransaction }
+        send(first ? { t: "rows", id, columns, rows, more: false, done } : { t: "rows", id, rows, more: false, done })
+        return
+      }
+      send(first ? { t: "rows", id, columns, rows, more: true } : { t: "rows", id, rows, more: true })
       first = false
-      if (exhausted) break
       const answer = await new Promise<"more" | "close">((resolve) => (credit = resolve))
       credit = undefined
       if (answer === "close") {

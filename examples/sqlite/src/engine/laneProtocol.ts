@@ -44,6 +44,8 @@ export type FromLane =
       readonly columns?: ReadonlyArray<LaneColumn>
       readonly rows: ReadonlyArray<ReadonlyArray<SqliteValue>>
       readonly more: boolean
+      /** On the last batch of a statement that ran to its end: its "done", sent along to save a message. */
+      readonly done?: { readonly inTransaction: boolean }
     }
   | {
       readonly t: "done"
