@@ -109,12 +109,16 @@ export interface PgClient {
   readonly copyTo: (sql: string) => Stream.Stream<Uint8Array, PgQueryError>
   /** Asks the server to cancel what this connection runs now (CancelRequest on a new connection). */
   readonly cancel: Effect.Effect<void, PgConnectionError>
-  /** Every notification this connection receives, while the Stream runs. */
+  /** Every notification this connection receives, while the Stream runs (it subscribes when it starts). */
   readonly notifications: Stream.Stream<Notification>
   /** LISTEN on `channel` (subscribed before LISTEN is sent, so nothing is missed); UNLISTEN when the Scope closes. */
   readonly listen: (channel: string) => Effect.Effect<Stream.Stream<Notification>, PgQueryError, Scope.Scope>
-  /** Every notice this connection receives, while the Stream runs. */
+  /** Every notice this connection receives, while the Stream runs (it subscribes when it starts). */
   readonly notices: Stream.Stream<Notice>
+  /** Subscribes now (nothing is missed from here on); the Stream gives the notices until the Scope closes. */
+  readonly subscribeNotices: Effect.Effect<Stream.Stream<Notice>, never, Scope.Scope>
+  /** Subscribes now; the Stream gives every notification until the Scope closes. */
+  readonly subscribeNotifications: Effect.Effect<Stream.Stream<Notification>, never, Scope.Scope>
   /** Succeeds with the reason once the connection has ended. */
   readonly closed: Effect.Effect<PgConnectionError>
 }
@@ -252,20 +256,24 @@ const make = (config: ClientConfig): Effect.Effect<PgClient, PgConnectionError, 
     ): Effect.Effect<PreparedStatement | undefined, PgQueryError> =>
       typeof statement !== "string" ? Effect.succeed(statement) : usesCache(options) ? cache.get(statement) : Effect.succeed(undefined)
 
-    const dropIfStale = (sql: string, statement: PreparedStatement | undefined) => (e: PgQueryError) =>
-      Effect.sync(() => {
-        if (statement !== undefined && isStaleStatementError(e)) cache.invalidate(sql, statement)
-      })
+    // A cached statement the server no longer has is dropped from the cache; outside a
+    // transaction block the execution is retried once with a fresh Parse (it never ran).
+    const executeCached = (sql: string, params: ReadonlyArray<unknown>, format: ResultFormat, retried: boolean): Effect.Effect<QueryResult, PgQueryError> => {
+      const attempt = (st: PreparedStatement) =>
+        Effect.catchIf(collect(sql, st, params, format), isStaleStatementError, (e) => {
+          cache.invalidate(sql, st)
+          return !retried && core.transactionStatus === "I" ? executeCached(sql, params, format, true) : Effect.fail(e)
+        })
+      // Hot path: a cached statement needs no extra Effect steps.
+      const cached = cache.peek(sql)
+      return cached !== undefined ? attempt(cached) : Effect.flatMap(cache.get(sql), attempt)
+    }
 
     const execute = (statement: string | PreparedStatement, params: ReadonlyArray<unknown> = [], options?: ExecuteOptions) => {
       const format = options?.resultFormat ?? "binary"
       if (typeof statement !== "string") return collect(statement.sql, statement, params, format)
       if (!usesCache(options)) return collect(statement, undefined, params, "text")
-      // Hot path: a cached statement needs no extra Effect steps.
-      const cached = cache.peek(statement)
-      if (cached !== undefined) return Effect.tapError(collect(statement, cached, params, format), dropIfStale(statement, cached))
-      return Effect.flatMap(cache.get(statement), (st) =>
-        Effect.tapError(collect(statement, st, params, format), dropIfStale(statement, st)))
+      return executeCached(statement, params, format, false)
     }
 
     const stream = (statement: string | PreparedStatement, params: ReadonlyArray<unknown> = [], options?: StreamOptions) =>
@@ -368,6 +376,8 @@ const make = (config: ClientConfig): Effect.Effect<PgClient, PgConnectionError, 
       notifications: Stream.fromPubSub(notificationHub),
       listen,
       notices: Stream.fromPubSub(noticeHub),
+      subscribeNotices: Stream.fromPubSub(noticeHub, { scoped: true }),
+      subscribeNotifications: Stream.fromPubSub(notificationHub, { scoped: true }),
       closed: Deferred.await(closedSignal)
     }
     return client

@@ -35,6 +35,8 @@ export interface PendingRequest {
   onMessage(type: number, buf: Uint8Array, start: number, end: number): boolean
   /** Fails the request: its messages could not be encoded, or the connection ended. */
   fail(error: PgQueryError): void
+  /** True when the request reads FATAL errors itself (startup); otherwise a FATAL error ends the connection. */
+  readonly handlesFatal?: boolean
 }
 
 /** Something with buffered output for a waiting consumer, woken once per socket chunk. */
@@ -213,6 +215,7 @@ export class ConnectionCore {
           if (this.closed !== undefined) return
           continue
         }
+        if (type === BackendType.ErrorResponse && request.handlesFatal !== true && this.fatal(f.buffer, f.start, f.end)) return
         if (request.onMessage(type, f.buffer, f.start, f.end)) this.pending.shift()
         if (this.closed !== undefined) return
       }
@@ -242,6 +245,16 @@ export class ConnectionCore {
     } catch {
       // ignored on purpose
     }
+  }
+
+  // A FATAL (or PANIC) error means the server is closing the connection: fail it now, with the server's reason.
+  private fatal(buf: Uint8Array, start: number, end: number): boolean {
+    const m = decodeBackendMessage(BackendType.ErrorResponse, buf, start, end)
+    if (m._tag !== "ErrorResponse") return false
+    const severity = m.fields.severityNonLocalized ?? m.fields.severity
+    if (severity !== "FATAL" && severity !== "PANIC") return false
+    this.fail(new PgConnectionError({ reason: "Closed", message: m.fields.message, code: m.fields.code, fields: m.fields }))
+    return true
   }
 
   // With nothing pending, only a FATAL error (shutdown, idle timeout) is expected.

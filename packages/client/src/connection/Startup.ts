@@ -36,6 +36,7 @@ const versionOf = (name: "3.0" | "3.2"): ProtocolVersion => (name === "3.2" ? PR
 const AUTH_FAILURE_CODES = new Set(["28P01", "28000"])
 
 export class StartupRequest implements PendingRequest {
+  readonly handlesFatal = true
   private scram: ScramClientSession | undefined = undefined
   private method: AuthMethodName | undefined = undefined
   private processId = 0
