@@ -1,0 +1,263 @@
+/**
+ * The SQL this front door understands: just enough to read and change the
+ * todo list from any PostgreSQL client.
+ *
+ *   SELECT * | count(*) | id, title, done, created_at FROM todos
+ *     [WHERE column = value] [ORDER BY column [ASC|DESC]] [LIMIT n]
+ *   SELECT <integer>                                   (drivers' health checks)
+ *   INSERT INTO todos (title[, done]) VALUES ('...'[, true]), ... [RETURNING *]
+ *   UPDATE todos SET title = '...' | done = true [, ...] [WHERE column = value]
+ *   DELETE FROM todos [WHERE column = value]
+ *
+ * Anything else is a `SqlSyntaxError` carrying the 1-based position of the
+ * token where parsing stopped (the parser throws it internally; `parseStatement`
+ * returns it as the Left of an Either).
+ */
+import { Data, Either } from "effect"
+
+export const COLUMNS = ["id", "title", "done", "created_at"] as const
+export type Column = (typeof COLUMNS)[number]
+export type Value = number | string | boolean
+
+export interface Condition {
+  readonly column: Column
+  readonly value: Value
+}
+
+export type Statement =
+  | {
+      readonly _tag: "Select"
+      readonly columns: ReadonlyArray<Column> | "count"
+      readonly where: Condition | undefined
+      readonly orderBy: { readonly column: Column; readonly descending: boolean } | undefined
+      readonly limit: number | undefined
+    }
+  | { readonly _tag: "SelectConstant"; readonly value: number }
+  | { readonly _tag: "Insert"; readonly rows: ReadonlyArray<{ readonly title: string; readonly done: boolean }>; readonly returning: boolean }
+  | { readonly _tag: "Update"; readonly title: string | undefined; readonly done: boolean | undefined; readonly where: Condition | undefined }
+  | { readonly _tag: "Delete"; readonly where: Condition | undefined }
+
+export class SqlSyntaxError extends Data.TaggedError("SqlSyntaxError")<{ readonly message: string; readonly position: number }> {}
+
+interface Token {
+  readonly kind: "word" | "number" | "string" | "punct"
+  readonly text: string
+  readonly position: number
+}
+
+const tokenize = (sql: string): Array<Token> => {
+  const tokens: Array<Token> = []
+  const re = /\s+|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|'((?:[^']|'')*)'|([(),*=;])/y
+  let i = 0
+  while (i < sql.length) {
+    re.lastIndex = i
+    const m = re.exec(sql)
+    if (m === null) throw new SqlSyntaxError({ message: `syntax error at or near "${sql.slice(i, i + 10)}"`, position: i + 1 })
+    if (m[1] !== undefined) tokens.push({ kind: "word", text: m[1].toLowerCase(), position: i + 1 })
+    else if (m[2] !== undefined) tokens.push({ kind: "number", text: m[2], position: i + 1 })
+    else if (m[3] !== undefined) tokens.push({ kind: "string", text: m[3].replace(/''/g, "'"), position: i + 1 })
+    else if (m[4] !== undefined) tokens.push({ kind: "punct", text: m[4], position: i + 1 })
+    i = re.lastIndex
+  }
+  return tokens
+}
+
+class Parser {
+  private at = 0
+  constructor(
+    private readonly tokens: ReadonlyArray<Token>,
+    private readonly length: number
+  ) {}
+
+  private peek(): Token | undefined {
+    return this.tokens[this.at]
+  }
+
+  fail(what: string): never {
+    const t = this.peek()
+    throw new SqlSyntaxError({
+      message: t === undefined ? `syntax error at end of input: expected ${what}` : `syntax error at or near "${t.text}": expected ${what}`,
+      position: t?.position ?? this.length + 1
+    })
+  }
+
+  accept(text: string): boolean {
+    const t = this.peek()
+    if (t !== undefined && (t.kind === "word" || t.kind === "punct") && t.text === text) {
+      this.at++
+      return true
+    }
+    return false
+  }
+
+  expect(text: string): void {
+    if (!this.accept(text)) this.fail(`"${text}"`)
+  }
+
+  column(): Column {
+    const t = this.peek()
+    if (t?.kind === "word" && (COLUMNS as ReadonlyArray<string>).includes(t.text)) {
+      this.at++
+      return t.text as Column
+    }
+    return this.fail(`a column (${COLUMNS.join(", ")})`)
+  }
+
+  value(): Value {
+    const t = this.peek()
+    if (t === undefined) return this.fail("a value")
+    this.at++
+    if (t.kind === "number") return Number(t.text)
+    if (t.kind === "string") return t.text
+    if (t.kind === "word" && (t.text === "true" || t.text === "false")) return t.text === "true"
+    this.at--
+    return this.fail("a value")
+  }
+
+  integer(): number {
+    const t = this.peek()
+    if (t?.kind !== "number") return this.fail("an integer")
+    this.at++
+    return Number(t.text)
+  }
+
+  boolean(): boolean {
+    const v = this.value()
+    if (typeof v === "boolean") return v
+    // PostgreSQL reads 't'/'f' and 'true'/'false' literals as booleans too.
+    if (v === "t" || v === "true") return true
+    if (v === "f" || v === "false") return false
+    this.at--
+    return this.fail("true or false")
+  }
+
+  string(): string {
+    const t = this.peek()
+    if (t?.kind !== "string") return this.fail("a string literal")
+    this.at++
+    return t.text
+  }
+
+  where(): Condition | undefined {
+    if (!this.accept("where")) return undefined
+    const column = this.column()
+    this.expect("=")
+    return { column, value: column === "done" ? this.boolean() : this.value() }
+  }
+
+  end(): void {
+    this.accept(";")
+    if (this.peek() !== undefined) this.fail("end of statement")
+  }
+
+  statement(): Statement {
+    if (this.accept("select")) return this.select()
+    if (this.accept("insert")) return this.insert()
+    if (this.accept("update")) return this.update()
+    if (this.accept("delete")) return this.delete()
+    return this.fail("SELECT, INSERT, UPDATE or DELETE")
+  }
+
+  private select(): Statement {
+    const first = this.peek()
+    if (first?.kind === "number") {
+      this.at++
+      this.end()
+      return { _tag: "SelectConstant", value: Number(first.text) }
+    }
+    let columns: ReadonlyArray<Column> | "count"
+    if (this.accept("*")) columns = COLUMNS
+    else if (this.accept("count")) {
+      this.expect("(")
+      this.expect("*")
+      this.expect(")")
+      columns = "count"
+    } else {
+      const list = [this.column()]
+      while (this.accept(",")) list.push(this.column())
+      columns = list
+    }
+    this.expect("from")
+    this.expect("todos")
+    const where = this.where()
+    let orderBy: { column: Column; descending: boolean } | undefined
+    if (this.accept("order")) {
+      this.expect("by")
+      const column = this.column()
+      const descending = this.accept("desc")
+      if (!descending) this.accept("asc")
+      orderBy = { column, descending }
+    }
+    const limit = this.accept("limit") ? this.integer() : undefined
+    this.end()
+    return { _tag: "Select", columns, where, orderBy, limit }
+  }
+
+  private insert(): Statement {
+    this.expect("into")
+    this.expect("todos")
+    this.expect("(")
+    const columns = [this.column()]
+    while (this.accept(",")) columns.push(this.column())
+    this.expect(")")
+    if (columns.some((c) => c !== "title" && c !== "done") || !columns.includes("title") || new Set(columns).size !== columns.length) {
+      this.at--
+      this.fail("the columns title and optionally done")
+    }
+    this.expect("values")
+    const rows: Array<{ title: string; done: boolean }> = []
+    do {
+      this.expect("(")
+      const row = { title: "", done: false }
+      columns.forEach((c, i) => {
+        if (i > 0) this.expect(",")
+        if (c === "title") row.title = this.string()
+        else row.done = this.boolean()
+      })
+      this.expect(")")
+      rows.push(row)
+    } while (this.accept(","))
+    let returning = false
+    if (this.accept("returning")) {
+      this.expect("*")
+      returning = true
+    }
+    this.end()
+    return { _tag: "Insert", rows, returning }
+  }
+
+  private update(): Statement {
+    this.expect("todos")
+    this.expect("set")
+    let title: string | undefined
+    let done: boolean | undefined
+    do {
+      const column = this.column()
+      this.expect("=")
+      if (column === "title") title = this.string()
+      else if (column === "done") done = this.boolean()
+      else {
+        this.at -= 2
+        this.fail("title or done (the other columns are read-only)")
+      }
+    } while (this.accept(","))
+    const where = this.where()
+    this.end()
+    return { _tag: "Update", title, done, where }
+  }
+
+  private delete(): Statement {
+    this.expect("from")
+    this.expect("todos")
+    const where = this.where()
+    this.end()
+    return { _tag: "Delete", where }
+  }
+}
+
+/** Parses one statement. */
+export const parseStatement = (sql: string): Either.Either<Statement, SqlSyntaxError> =>
+  Either.try({
+    try: () => new Parser(tokenize(sql), sql.length).statement(),
+    catch: (e) => (e instanceof SqlSyntaxError ? e : new SqlSyntaxError({ message: String(e), position: 1 }))
+  })
