@@ -23,6 +23,8 @@ const scratch = new Writer(4096)
 
 const textOf = (value: unknown, codec: AnyTypeCodec | undefined): string => {
   if (typeof value === "string") return value
+  // Inference reads -0 as the integer 0; the sign matters to float columns.
+  if (Object.is(value, -0)) return "-0"
   if (codec !== undefined) {
     try {
       return codec.encodeText(value)
