@@ -51,6 +51,10 @@ export class CopyBinaryParser implements CopyRowParser<CopyBinaryRow> {
     return this.tuples
   }
 
+  get pendingBytes(): number {
+    return this.data.pending
+  }
+
   push(chunk: Uint8Array): void {
     if (this.ended) throw formatError("COPY data pushed after end of input", this.tuples)
     if (this.state === DONE) {

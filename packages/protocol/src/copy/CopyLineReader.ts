@@ -44,6 +44,8 @@ export class CopyLineReader {
   lineBuffer: Buffer = Buffer.alloc(0)
   lineStart = 0
   lineEnd = 0
+  /** The end of the line's terminator in `lineBuffer` (error messages show a bad sequence up to it). */
+  lineLimit = 0
 
   private readonly escape: number
 
@@ -141,7 +143,7 @@ export class CopyLineReader {
             this.reading = false
             d.consume(d.end)
             if (i === start) return false
-            this.setLine(b, start, i)
+            this.setLine(b, start, i, i)
             return true
           }
         } else if (!csv) {
@@ -187,14 +189,15 @@ export class CopyLineReader {
     )
   }
 
-  private setLine(b: Buffer, start: number, end: number): void {
+  private setLine(b: Buffer, start: number, end: number, limit: number): void {
     this.lineBuffer = b
     this.lineStart = start
     this.lineEnd = end
+    this.lineLimit = limit
   }
 
   private emit(b: Buffer, start: number, contentEnd: number, next: number): true {
-    this.setLine(b, start, contentEnd)
+    this.setLine(b, start, contentEnd, next)
     this.data.consume(next)
     this.scanOffset = 0
     this.reading = false

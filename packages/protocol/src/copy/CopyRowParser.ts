@@ -28,6 +28,8 @@ export interface CopyRowParser<Row> extends Iterable<Row> {
   end(): Array<Row>
   /** True once the end-of-data marker (`\.`, or the binary trailer) was read; later text input is ignored. */
   readonly finished: boolean
+  /** Bytes received and not yet returned as rows: after draining `next()`, at most the row in progress. */
+  readonly pendingBytes: number
   /** PostgreSQL's line number of the row last read (binary: the tuple number), for error messages. */
   readonly line: number
 }

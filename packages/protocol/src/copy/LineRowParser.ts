@@ -63,6 +63,10 @@ export abstract class LineRowParser implements CopyRowParser<CopyTextRow> {
     return this.reader.lineNumber
   }
 
+  get pendingBytes(): number {
+    return this.reader.pending
+  }
+
   push(chunk: Uint8Array): void {
     if (this.ended) throw formatError("COPY data pushed after end of input", this.line)
     this.reader.push(chunk)
@@ -75,7 +79,7 @@ export abstract class LineRowParser implements CopyRowParser<CopyTextRow> {
       const s = r.lineStart
       const e = r.lineEnd
       const line = r.lineNumber
-      checkUtf8(b, s, e, line)
+      checkUtf8(b, s, e, line, r.lineLimit)
       if (this.headerPending) {
         this.headerPending = false
         if (this.options.header === "match") this.matchHeader(b, s, e, line)
