@@ -107,6 +107,26 @@ const runStatement = (sqlite: SqliteSession, session: Session, statement: string
   )
 
 /**
+ * Several statements in one Query message: PostgreSQL runs them in an
+ * implicit transaction block, committed after the last one, rolled back if one
+ * fails (or the query is cancelled).
+ */
+const runImplicitBlock = (
+  sqlite: SqliteSession,
+  session: Session,
+  statements: ReadonlyArray<string>
+): Stream.Stream<QueryResult, PgError> =>
+  Stream.unwrapScoped(
+    Effect.as(
+      Effect.acquireRelease(sqlite.beginImplicit, () => Effect.ignore(sqlite.finishImplicit(false))),
+      Stream.concat(
+        Stream.flatMap(Stream.fromIterable(statements), (statement) => runStatement(sqlite, session, statement)),
+        Stream.drain(Stream.fromEffect(Effect.mapError(sqlite.finishImplicit(true), toPgError)))
+      )
+    )
+  )
+
+/**
  * The SimpleQueryHandler of the SQLite server: each statement of the query
  * string runs in the connection's engine session, in order; a failing
  * statement ends the query string. (Every Stream layer costs CPU per query,
@@ -117,9 +137,7 @@ export const handleQuery = (engine: SqliteEngine) => (query: string, session: Se
   if (statements.length === 0) return Stream.empty
   return Stream.unwrap(
     Effect.map(engineSession(engine, session), (sqlite) =>
-      statements.length === 1
-        ? runStatement(sqlite, session, statements[0]!)
-        : Stream.flatMap(Stream.fromIterable(statements), (statement) => runStatement(sqlite, session, statement))
+      statements.length === 1 ? runStatement(sqlite, session, statements[0]!) : runImplicitBlock(sqlite, session, statements)
     )
   )
 }

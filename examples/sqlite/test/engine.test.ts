@@ -89,13 +89,14 @@ describe("SqliteEngine: errors", () => {
       expect((yield* s.query("SELECT count(*) FROM child"))[0]!.rows).toEqual([[1n]])
     }))
 
-  it.scopedLive("a failed statement in a query string stops the rest", () =>
+  it.scopedLive("a failed statement in a query string stops the rest and rolls back its implicit block", () =>
     Effect.gen(function*() {
       const engine = yield* memoryEngine()
       const s = yield* engine.openSession()
       yield* s.query("CREATE TABLE t (x INTEGER)")
       yield* Effect.either(s.query("INSERT INTO t VALUES (1); SELECT * FROM missing; INSERT INTO t VALUES (2)"))
-      expect((yield* s.query("SELECT x FROM t"))[0]!.rows).toEqual([[1n]])
+      expect(s.transactionStatus).toBe("I")
+      expect((yield* s.query("SELECT x FROM t"))[0]!.rows).toEqual([])
     }))
 })
 
@@ -138,6 +139,35 @@ describe("SqliteEngine: transactions", () => {
       yield* s.query("INSERT INTO t VALUES (2); RELEASE a; END")
       expect(s.transactionStatus).toBe("I")
       expect((yield* s.query("SELECT id FROM t ORDER BY id"))[0]!.rows).toEqual([[1n], [2n]])
+    }))
+
+  it.scopedLive("implicit transaction blocks of multi-statement strings follow PostgreSQL's rules", () =>
+    Effect.gen(function*() {
+      const engine = yield* memoryEngine()
+      const s = yield* engine.openSession()
+      const rows = () => Effect.map(s.query("SELECT x FROM t ORDER BY x"), ([r]) => r!.rows.map((row) => row[0]))
+      yield* s.query("CREATE TABLE t (x INTEGER)")
+      // an explicit COMMIT keeps what came before; the rest is a new implicit block, rolled back by the error
+      yield* Effect.either(s.query("BEGIN; INSERT INTO t VALUES (1); COMMIT; INSERT INTO t VALUES (2); SELECT * FROM missing"))
+      expect(yield* rows()).toEqual([1n])
+      // COMMIT inside an implicit block closes it, with a warning
+      const results = yield* s.query("INSERT INTO t VALUES (3); COMMIT; INSERT INTO t VALUES (4)")
+      expect(results[1]!.notices.map((n) => n.code)).toEqual(["25P01"])
+      expect(yield* rows()).toEqual([1n, 3n, 4n])
+      // BEGIN turns the implicit block into a regular one, which outlives the query string
+      const [, begin] = yield* s.query("INSERT INTO t VALUES (5); BEGIN; INSERT INTO t VALUES (6)")
+      expect(begin!.transaction).toBe("begin")
+      expect(s.transactionStatus).toBe("T")
+      yield* s.query("ROLLBACK")
+      expect(yield* rows()).toEqual([1n, 3n, 4n])
+      // an error inside a regular block begun in the same string leaves it failed
+      yield* Effect.either(s.query("BEGIN; SELECT * FROM missing; ROLLBACK"))
+      expect(s.transactionStatus).toBe("E")
+      yield* s.query("ROLLBACK")
+      // savepoints are refused in implicit blocks
+      expect((yield* Effect.flip(s.query("INSERT INTO t VALUES (7); SAVEPOINT a"))).code).toBe("25P01")
+      expect(yield* rows()).toEqual([1n, 3n, 4n])
+      expect(s.transactionStatus).toBe("I")
     }))
 
   it.scopedLive("sessions are isolated: uncommitted rows are invisible to others", () =>
@@ -210,7 +240,8 @@ describe("SqliteEngine: concurrency and cancel", () => {
       const engine = yield* memoryEngine()
       const s = yield* engine.openSession()
       const other = yield* engine.openSession()
-      yield* s.query("CREATE TABLE t (id INTEGER); BEGIN; INSERT INTO t VALUES (1)")
+      yield* s.query("CREATE TABLE t (id INTEGER)")
+      yield* s.query("BEGIN; INSERT INTO t VALUES (1)")
       const sleeper = yield* Effect.fork(Effect.either(s.query("SELECT sleep(5)")))
       yield* Effect.sleep("100 millis")
       yield* s.cancel
@@ -341,14 +372,16 @@ describe("SqliteEngine: PostgreSQL statements", () => {
         INSERT INTO a VALUES (7) RETURNING x;
         SELECT count(*) FROM log;
         TRUNCATE TABLE a, log;
-        VACUUM;
         SELECT count(*) FROM a`)
       expect(results.map((r) => r.commandTag)).toEqual([
         "CREATE TABLE", "CREATE TABLE", "CREATE TRIGGER", "INSERT 0 2", "UPDATE 2", "DELETE 1", "INSERT 0 1",
-        "SELECT 1", "TRUNCATE TABLE", "VACUUM", "SELECT 1"
+        "SELECT 1", "TRUNCATE TABLE", "SELECT 1"
       ])
       expect(results[7]!.rows).toEqual([[6n]])
-      expect(results[10]!.rows).toEqual([[0n]])
+      expect(results[9]!.rows).toEqual([[0n]])
+      expect((yield* s.query("VACUUM"))[0]!.commandTag).toBe("VACUUM")
+      // as in PostgreSQL, VACUUM cannot run in a multi-statement string (an implicit transaction block)
+      expect((yield* Effect.flip(s.query("SELECT 1; VACUUM"))).code).toBe("25001")
     }))
 
   it.scopedLive("a file database keeps its data across engines", () =>

@@ -82,6 +82,9 @@ describe("node-postgres against the SQLite server", () => {
       await expect(c.query("SELECT 1")).rejects.toMatchObject({ code: "25P02" })
       await c.query("ROLLBACK")
       expect((await c.query("SELECT count(*) AS n FROM uniq")).rows).toEqual([{ n: "0" }])
+      // a multi-statement string is one implicit transaction: the failing statement undoes the insert before it
+      await expect(c.query("INSERT INTO uniq VALUES ('b'); SELECT * FROM does_not_exist")).rejects.toMatchObject({ code: "42P01" })
+      expect((await c.query("SELECT count(*) AS n FROM uniq")).rows).toEqual([{ n: "0" }])
     } finally {
       await c.end()
     }

@@ -6,7 +6,9 @@ import type { FromLane, LaneOptions, ToLane } from "./laneProtocol.js"
 import { SqlError } from "./SqlError.js"
 
 /** What a lane reports to the statement it is running: its messages, or its end. */
-export type LaneEvent = FromLane | { readonly t: "exit"; readonly code: number | null; readonly signal: string | null }
+export type LaneEvent =
+  | Exclude<FromLane, { readonly t: "ready" | "fatal" }>
+  | { readonly t: "exit"; readonly code: number | null; readonly signal: string | null }
 
 /**
  * The compiled lane entry point. Tests run the engine from `src/` through
@@ -44,7 +46,7 @@ export class Lane {
   private constructor(private readonly child: ChildProcess) {
     child.on("message", (message: FromLane) => {
       const inbox = this.inbox
-      if (message.t === "ready" || message.id !== this.current) return
+      if (message.t === "ready" || message.t === "fatal" || message.id !== this.current) return
       if (message.t === "rows" && message.done !== undefined) {
         // the statement's last batch carries its end: hand them on as the two events they are
         Queue.unsafeOffer(inbox, { t: "rows", id: message.id, rows: message.rows, more: false, ...(message.columns === undefined ? {} : { columns: message.columns }) })
@@ -71,14 +73,16 @@ export class Lane {
         resume(Effect.fail(new SqlError({ code: "58000", message: `could not start SQLite process: ${String(error)}` })))
         return
       }
+      let reason = ""
       const onMessage = (message: FromLane) => {
+        if (message.t === "fatal") reason = `: ${message.message}`
         if (message.t !== "ready") return
         cleanup()
         resume(Effect.succeed(new Lane(child)))
       }
       const onExit = (code: number | null) => {
         cleanup()
-        resume(Effect.fail(new SqlError({ code: "58000", message: `could not open SQLite database ${options.file} (process exit ${code})` })))
+        resume(Effect.fail(new SqlError({ code: "58000", message: `could not open SQLite database ${options.file}${reason || ` (process exit ${code})`}` })))
       }
       const onError = (error: Error) => {
         cleanup()

@@ -1,4 +1,4 @@
-import { Effect, Exit, Option, Queue } from "effect"
+import { Effect, Exit, Fiber, Option, Queue } from "effect"
 import { Lane } from "./Lane.js"
 import type { LaneOptions } from "./laneProtocol.js"
 import type { SqlError } from "./SqlError.js"
@@ -15,6 +15,8 @@ export class LanePool {
   /** Live lanes plus lanes being started. */
   private size = 0
   private closed = false
+  /** Replacements being started: shutdown stops them (their database may be about to disappear). */
+  private readonly restarts = new Set<Fiber.RuntimeFiber<void, never>>()
 
   private constructor(
     private readonly options: LaneOptions,
@@ -87,13 +89,18 @@ export class LanePool {
       if (this.closed) return Effect.void
       // Replace it so sessions blocked in `acquire` get a lane.
       this.size++
-      return Effect.asVoid(
+      return Effect.flatMap(
         Effect.forkDaemon(
           this.spawn.pipe(
-            Effect.flatMap((fresh) => this.idle.offer(fresh)),
+            Effect.flatMap((fresh) => Effect.asVoid(this.idle.offer(fresh))),
             Effect.catchAll((error) => Effect.logWarning(`SQLite lane could not be restarted: ${error.message}`))
           )
-        )
+        ),
+        (fiber) =>
+          Effect.sync(() => {
+            this.restarts.add(fiber)
+            fiber.addObserver(() => this.restarts.delete(fiber))
+          })
       )
     })
   }
@@ -110,7 +117,10 @@ export class LanePool {
   shutdown(graceMs: number): Effect.Effect<void> {
     return Effect.suspend(() => {
       this.closed = true
-      return Effect.forEach([...this.lanes], (lane) => lane.shutdown(graceMs), { concurrency: "unbounded", discard: true })
+      return Effect.zipRight(
+        Fiber.interruptAll([...this.restarts]),
+        Effect.forEach([...this.lanes], (lane) => lane.shutdown(graceMs), { concurrency: "unbounded", discard: true })
+      )
     })
   }
 }

@@ -1,4 +1,4 @@
-import { Chunk, Deferred, Effect, Exit, Option, Queue, Scope, Stream } from "effect"
+import { Chunk, Deferred, Effect, Exit, Option, Queue, type Scope, Stream } from "effect"
 import { type Column, describeColumns, normalizeValue, PgType, type SqliteValue } from "./columnTypes.js"
 import type { Lane, LaneEvent } from "./Lane.js"
 import type { LanePool } from "./LanePool.js"
@@ -95,6 +95,10 @@ export class SqliteSession {
   private readonly localRestore = new Map<string, string | undefined>()
   private readonly initial: Readonly<Record<string, string>>
   private closed = false
+  /** Inside a multi-statement query string: statements share an implicit transaction block. */
+  private implicitMode = false
+  /** The implicit block's SQLite transaction is open (begun lazily by the first statement that needs it). */
+  private implicitOpen = false
 
   constructor(
     private readonly context: SessionContext,
@@ -107,8 +111,36 @@ export class SqliteSession {
     this.settings = initial
   }
 
+  /** PostgreSQL's status: I, T (in a transaction block), E (failed block). An implicit block reads as I. */
   get transactionStatus(): TransactionStatus {
-    return this.status
+    return this.implicitOpen && this.status === "T" ? "I" : this.status
+  }
+
+  /**
+   * Starts a multi-statement query string: until `finishImplicit`, its
+   * statements run in one implicit transaction block (PostgreSQL: an error
+   * rolls back the statements before it; BEGIN turns the block into a regular
+   * one; COMMIT/ROLLBACK close it and later statements start a new one).
+   */
+  get beginImplicit(): Effect.Effect<void> {
+    return Effect.sync(() => {
+      this.implicitMode = true
+    })
+  }
+
+  /** Ends the query string's implicit block: COMMIT when every statement succeeded, else ROLLBACK. */
+  finishImplicit(success: boolean): Effect.Effect<void, SqlError> {
+    return Effect.suspend(() => {
+      this.implicitMode = false
+      if (!this.implicitOpen) return Effect.void
+      this.implicitOpen = false
+      if (!success || this.status === "E") return Effect.asVoid(Effect.scoped(this.rollback()))
+      return Effect.scoped(this.control("COMMIT")).pipe(
+        Effect.zipRight(Effect.sync(() => void this.endTransaction(false))),
+        // a failed COMMIT (deferred constraint) still ends the implicit block
+        Effect.tapError(() => Effect.asVoid(Effect.scoped(this.rollback())))
+      )
+    })
   }
 
   setting(name: string): string | undefined {
@@ -138,7 +170,8 @@ export class SqliteSession {
 
   /** Runs every statement of a query string and reads all rows; stops at the first error. */
   query(sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<ReadonlyArray<CollectedResult>, SqlError> {
-    return Effect.forEach(splitStatements(sql), (statement) =>
+    const statements = splitStatements(sql)
+    const each = Effect.forEach(statements, (statement) =>
       Effect.scoped(
         Effect.flatMap(this.execute(statement, params), (result): Effect.Effect<CollectedResult, SqlError> => {
           if (result._tag === "Command") return Effect.succeed({ ...result, columns: undefined, rows: [] })
@@ -150,6 +183,11 @@ export class SqliteSession {
         })
       )
     )
+    if (statements.length < 2) return each
+    return Effect.zipRight(
+      this.beginImplicit,
+      Effect.onExit(each, (exit) => Effect.ignore(this.finishImplicit(false)).pipe(Effect.when(() => Exit.isFailure(exit))))
+    ).pipe(Effect.tap(() => this.finishImplicit(true)))
   }
 
   /** Stops the running statement (57014); its transaction, if any, becomes aborted (E). */
@@ -201,6 +239,11 @@ export class SqliteSession {
         if (this.status !== "I") return Effect.fail(sqlError("25001", "DISCARD ALL cannot run inside a transaction block"))
         return Effect.succeed(command("DISCARD ALL", this.resetAll()))
       case "Begin":
+        if (this.implicitOpen) {
+          // BEGIN after statements of an implicit block: they join the new regular block
+          this.implicitOpen = false
+          return Effect.succeed(command("BEGIN", { transaction: "begin" }))
+        }
         if (this.status !== "I") {
           return Effect.succeed(command("BEGIN", { notices: [warning("25001", "there is already a transaction in progress")] }))
         }
@@ -210,6 +253,7 @@ export class SqliteSession {
           return command("BEGIN", { transaction: "begin" })
         })
       case "Commit":
+        if (this.implicitOpen) return this.closeImplicit("COMMIT")
         if (this.status === "I") {
           return Effect.succeed(command("COMMIT", { notices: [warning("25P01", "there is no transaction in progress")] }))
         }
@@ -219,6 +263,7 @@ export class SqliteSession {
           return command("COMMIT", { transaction: "commit", parameterChanges: changes })
         })
       case "Rollback":
+        if (this.implicitOpen) return this.closeImplicit("ROLLBACK")
         if (this.status === "I") {
           return Effect.succeed(command("ROLLBACK", { notices: [warning("25P01", "there is no transaction in progress")] }))
         }
@@ -227,7 +272,7 @@ export class SqliteSession {
       case "Release":
       case "RollbackTo": {
         const tag = plan._tag === "Savepoint" ? "SAVEPOINT" : plan._tag === "Release" ? "RELEASE" : "ROLLBACK"
-        if (this.status === "I") {
+        if (this.status === "I" || this.implicitOpen) {
           const what = plan._tag === "Savepoint" ? "SAVEPOINT" : plan._tag === "Release" ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT"
           return Effect.fail(sqlError("25P01", `${what} can only be used in transaction blocks`))
         }
@@ -238,10 +283,10 @@ export class SqliteSession {
         )
       }
       case "Truncate":
-        return Effect.map(
+        return Effect.zipRight(this.openImplicit, Effect.map(
           this.runLane({ t: "atomic", id: nextRequestId++, sqls: truncateStatements(plan.tables) }, { _tag: "Other", tag: "TRUNCATE TABLE" }),
           () => command("TRUNCATE TABLE")
-        )
+        ))
       case "Vacuum":
         // PostgreSQL's VACUUM reclaims dead row versions; SQLite has none to reclaim.
         if (this.status !== "I") return Effect.fail(sqlError("25001", "VACUUM cannot run inside a transaction block"))
@@ -249,7 +294,7 @@ export class SqliteSession {
       case "Sql": {
         const named: Record<string, SqliteValue> = {}
         params.forEach((p, i) => (named[String(i + 1)] = toSqliteParam(p)))
-        return this.runLane(
+        return Effect.zipRight(this.openImplicit, this.runLane(
           {
             t: "run",
             id: nextRequestId++,
@@ -259,9 +304,29 @@ export class SqliteSession {
             batchBytes: this.context.batchBytes
           },
           plan.verb
-        )
+        ))
       }
     }
+  }
+
+  /** In a multi-statement string outside any block: opens the implicit block's SQLite transaction. */
+  private get openImplicit(): Effect.Effect<void, SqlError, Scope.Scope> {
+    return Effect.suspend(() => {
+      if (!this.implicitMode || this.implicitOpen || this.status !== "I") return Effect.void
+      return Effect.map(this.control("BEGIN DEFERRED"), () => {
+        this.implicitOpen = true
+        this.txSnapshot = this.settings
+        this.localRestore.clear()
+      })
+    })
+  }
+
+  /** COMMIT or ROLLBACK inside an implicit block: closes it, with PostgreSQL's warning. */
+  private closeImplicit(tag: "COMMIT" | "ROLLBACK"): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+    this.implicitOpen = false
+    const notices = [warning("25P01", "there is no transaction in progress")]
+    if (tag === "ROLLBACK") return Effect.map(this.rollback(), (r) => ({ ...r, notices }))
+    return Effect.map(this.control("COMMIT"), () => command("COMMIT", { notices, parameterChanges: this.endTransaction(false) }))
   }
 
   /** Runs a transaction-control statement on the session's lane. */
@@ -426,7 +491,7 @@ export class SqliteSession {
           this.status = end._tag === "Failed" ? "E" : "T"
           return Effect.void
         })
-      const ended = (event: Exclude<LaneEvent, { t: "rows" } | { t: "ready" }>): Effect.Effect<LaneEnd> => {
+      const ended = (event: Exclude<LaneEvent, { t: "rows" }>): Effect.Effect<LaneEnd> => {
         const end: LaneEnd =
           event.t === "done"
             ? { _tag: "Done", changes: event.changes, inTransaction: event.inTransaction }
@@ -448,7 +513,6 @@ export class SqliteSession {
       )
       const first = yield* Queue.take(inbox)
       if (first.t !== "rows") {
-        if (first.t === "ready") return yield* Effect.die(new Error("unexpected ready from a running lane"))
         const end = yield* ended(first)
         if (end._tag !== "Done") return yield* Effect.fail(end.error)
         return command(commandTagFor(verb, end.changes))
@@ -469,8 +533,6 @@ export class SqliteSession {
             case "rows":
               if (event.more) lane.send({ t: "more", id: request.id })
               return Effect.succeed(normalizeRows(event.rows, columns))
-            case "ready":
-              return Effect.die(new Error("unexpected ready from a running lane"))
             default:
               finished = true
               return Effect.flatMap(ended(event), (end) => (end._tag === "Done" ? Effect.fail(Option.none()) : Effect.fail(Option.some(end.error))))
@@ -493,10 +555,10 @@ export class SqliteSession {
 const drain = (
   inbox: Queue.Dequeue<LaneEvent>,
   lane: Lane
-): Effect.Effect<Exclude<LaneEvent, { t: "rows" } | { t: "ready" }>> =>
+): Effect.Effect<Exclude<LaneEvent, { t: "rows" }>> =>
   Effect.flatMap(Queue.take(inbox), (event) => {
-    if (event.t === "rows" || event.t === "ready") {
-      if (event.t === "rows" && event.more) lane.send({ t: "close", id: event.id })
+    if (event.t === "rows") {
+      if (event.more) lane.send({ t: "close", id: event.id })
       return drain(inbox, lane)
     }
     return Effect.succeed(event)

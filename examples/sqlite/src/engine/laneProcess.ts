@@ -17,11 +17,23 @@ const send = (message: FromLane): void => {
 }
 
 const options = JSON.parse(process.argv[2]!) as LaneOptions
-const db = new Database(options.file)
-db.pragma(`busy_timeout = ${options.busyTimeoutMs}`)
-db.pragma("journal_mode = WAL")
-db.pragma(`synchronous = ${options.synchronous}`)
-db.defaultSafeIntegers(true)
+
+/** Opens the database; a failure goes to the engine as a message (it reports it), not to stderr. */
+const open = (): Database.Database => {
+  try {
+    const db = new Database(options.file)
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs}`)
+    db.pragma("journal_mode = WAL")
+    db.pragma(`synchronous = ${options.synchronous}`)
+    db.defaultSafeIntegers(true)
+    return db
+  } catch (error) {
+    send({ t: "fatal", message: error instanceof Error ? error.message : String(error) })
+    process.disconnect()
+    return process.exit(1)
+  }
+}
+const db = open()
 
 let settings: Readonly<Record<string, string>> = {}
 

@@ -37,6 +37,8 @@ export type ToLane =
 
 export type FromLane =
   | { readonly t: "ready" }
+  /** The database could not be opened; the process exits after this. */
+  | { readonly t: "fatal"; readonly message: string }
   | {
       readonly t: "rows"
       readonly id: number
