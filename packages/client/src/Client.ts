@@ -7,8 +7,17 @@
  */
 import { NodeSocket } from "@effect/platform-node"
 import {
+  type CopyColumns,
+  type CopyEncodeError,
+  type CopyFormatError,
+  type CopyOptions,
+  type CopyOptionsError,
+  type CopyRowOf,
   type ErrorFields,
   type NotificationResponse,
+  type TypeEncodeError,
+  decodeCopyStream,
+  encodeCopyValuesStream,
   type ProtocolVersion,
   type TransactionStatus,
   Writer,
@@ -107,6 +116,23 @@ export interface PgClient {
   ) => Effect.Effect<number | undefined, PgQueryError | E, R>
   /** COPY ... TO STDOUT as a Stream of the CopyData chunks. */
   readonly copyTo: (sql: string) => Stream.Stream<Uint8Array, PgQueryError>
+  /**
+   * COPY ... FROM STDIN fed by rows of JS values, encoded in the format of
+   * `options` (which must match the statement's; default text) by the type
+   * codecs of `columns.oids`, or by types inferred from the values.
+   */
+  readonly copyFromRows: <E, R>(
+    sql: string,
+    rows: Stream.Stream<ReadonlyArray<unknown>, E, R>,
+    options?: CopyOptions,
+    columns?: CopyColumns
+  ) => Effect.Effect<number | undefined, PgQueryError | E | CopyEncodeError | CopyOptionsError | TypeEncodeError, R>
+  /** COPY ... TO STDOUT parsed into rows of raw fields (strings for text/CSV, bytes for binary, null for NULL). */
+  readonly copyToRows: <O extends CopyOptions>(
+    sql: string,
+    options: O,
+    columns?: CopyColumns
+  ) => Stream.Stream<CopyRowOf<O>, PgQueryError | CopyFormatError | CopyOptionsError>
   /** Asks the server to cancel what this connection runs now (CancelRequest on a new connection). */
   readonly cancel: Effect.Effect<void, PgConnectionError>
   /** Every notification this connection receives, while the Stream runs (it subscribes when it starts). */
@@ -372,6 +398,8 @@ const make = (config: ClientConfig): Effect.Effect<PgClient, PgConnectionError, 
       closeStatement,
       copyFrom,
       copyTo,
+      copyFromRows: (sql, rows, options = { format: "text" }, columns) => copyFrom(sql, encodeCopyValuesStream(options, columns)(rows)),
+      copyToRows: (sql, options, columns) => decodeCopyStream(options, columns)(copyTo(sql)),
       cancel: sendCancelRequest(config, outcome.processId, outcome.secretKey),
       notifications: Stream.fromPubSub(notificationHub),
       listen,
