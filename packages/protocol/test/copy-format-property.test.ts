@@ -152,7 +152,8 @@ describe("COPY round trips", () => {
     fc.assert(
       fc.property(format, rowsOf(value), fc.integer({ min: 1, max: 50 }), (options, [width, rows], size) => {
         const names = namesFor(width)
-        const fields = options.format === "binary" ? rows.map((r) => r.map((v) => (v === null ? null : Buffer.from(v)))) : rows
+        const fields: ReadonlyArray<ReadonlyArray<string | Uint8Array | null>> =
+          options.format === "binary" ? rows.map((r) => r.map((v) => (v === null ? null : Buffer.from(v)))) : rows
         const program = Stream.fromIterable(fields).pipe(
           encodeCopyStream(options, { names }),
           Stream.mapConcat((b) => Array.from({ length: Math.ceil(b.length / size) }, (_, k) => b.subarray(k * size, (k + 1) * size))),
