@@ -235,6 +235,19 @@ describe("SqliteEngine: concurrency and cancel", () => {
       expect(Date.now() - started).toBeLessThan(10_000)
     }))
 
+  it.scopedLive("statement_timeout cancels a statement that runs longer", () =>
+    Effect.gen(function*() {
+      const engine = yield* memoryEngine()
+      const s = yield* engine.openSession()
+      yield* s.query("SET statement_timeout = '200ms'")
+      const started = Date.now()
+      const error = yield* Effect.flip(s.query("SELECT sleep(5)"))
+      expect([error.code, error.message]).toEqual(["57014", "canceling statement due to statement timeout"])
+      expect(Date.now() - started).toBeLessThan(4_500)
+      expect((yield* s.query("SELECT sleep(0.01), 1"))[0]!.rows).toEqual([[null, 1n]])
+      yield* s.query("RESET statement_timeout")
+    }))
+
   it.scopedLive("cancel inside a transaction aborts it; ROLLBACK recovers", () =>
     Effect.gen(function*() {
       const engine = yield* memoryEngine()

@@ -63,3 +63,11 @@ describe("planStatement", () => {
     expect(planStatement("-- lead\nSELECT 1 -- trail")).toEqual({ _tag: "Sql", sql: "SELECT 1", verb: { _tag: "Select" } })
   })
 })
+
+describe("parseTimeout (statement_timeout values)", () => {
+  it("reads PostgreSQL's units, defaulting to milliseconds", async () => {
+    const { parseTimeout } = await import("../src/engine/SqliteSession.js")
+    expect([parseTimeout("0"), parseTimeout("250"), parseTimeout("5s"), parseTimeout("1min"), parseTimeout("2 h")]).toEqual([0, 250, 5_000, 60_000, 7_200_000])
+    expect([parseTimeout(undefined), parseTimeout("soon"), parseTimeout("1.5s")]).toEqual([0, 0, 1_500])
+  })
+})

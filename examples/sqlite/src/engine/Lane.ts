@@ -38,8 +38,8 @@ export class Lane {
   private current = -1
   /** The process has exited (killed, crashed, or shut down). */
   dead = false
-  /** Set before a kill that cancels the running statement, so its end reads as 57014. */
-  canceled = false
+  /** Set before a kill that cancels the running statement, so its end reads as 57014 with this reason. */
+  canceled: "user" | "timeout" | false = false
   /** The settings object last sent to this lane (by identity). */
   settingsSent: object | undefined
 

@@ -25,4 +25,5 @@ export interface SqlNotice {
 export const sqlError = (code: string, message: string, extra?: Omit<ConstructorParameters<typeof SqlError>[0], "code" | "message">): SqlError =>
   new SqlError({ code, message, ...extra })
 
-export const queryCanceled = (): SqlError => sqlError("57014", "canceling statement due to user request")
+export const queryCanceled = (reason: "user" | "timeout" = "user"): SqlError =>
+  sqlError("57014", reason === "timeout" ? "canceling statement due to statement timeout" : "canceling statement due to user request")

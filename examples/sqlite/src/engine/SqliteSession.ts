@@ -72,6 +72,15 @@ const commandTagFor = (verb: Verb, count: number): string => {
   }
 }
 
+/** A statement_timeout setting in milliseconds: "0" (off), "250", "5s", "1min", "2 h"… as PostgreSQL reads it. */
+export const parseTimeout = (value: string | undefined): number => {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|min|h|d)?\s*$/i.exec(value ?? "")
+  if (m === null) return 0
+  const unit = (m[2] ?? "ms").toLowerCase()
+  const factor = unit === "ms" ? 1 : unit === "s" ? 1_000 : unit === "min" ? 60_000 : unit === "h" ? 3_600_000 : 86_400_000
+  return Math.min(Number(m[1]) * factor, 2_147_483_647)
+}
+
 const noEffects: StatementEffects = { transaction: undefined, notices: [], parameterChanges: [] }
 
 /**
@@ -195,7 +204,7 @@ export class SqliteSession {
     return Effect.suspend(() => {
       const lane = this.running
       if (lane !== undefined) {
-        lane.canceled = true
+        lane.canceled = "user"
         lane.kill()
         return Effect.void
       }
@@ -212,7 +221,7 @@ export class SqliteSession {
       if (lane === undefined) return Effect.void
       if (this.running !== undefined) {
         // the running statement's own settle gives the (dead) lane back
-        lane.canceled = true
+        lane.canceled = "user"
         lane.kill()
         return Effect.void
       }
@@ -476,10 +485,20 @@ export class SqliteSession {
       }
       const inbox = yield* lane.start(request)
       let settled = false
+      // statement_timeout: the statement (rows included) is cancelled once it has run this long
+      const timeoutMs = parseTimeout(this.settings["statement_timeout"])
+      const timer = timeoutMs > 0
+        ? setTimeout(() => {
+          if (settled) return
+          lane.canceled = "timeout"
+          lane.kill()
+        }, timeoutMs)
+        : undefined
       const settle = (end: LaneEnd): Effect.Effect<void> =>
         Effect.suspend(() => {
           if (settled) return Effect.void
           settled = true
+          if (timer !== undefined) clearTimeout(timer)
           this.running = undefined
           if (end._tag === "Died" || !end.inTransaction) {
             this.pinned = undefined
@@ -497,7 +516,7 @@ export class SqliteSession {
             ? { _tag: "Done", changes: event.changes, inTransaction: event.inTransaction }
             : event.t === "error"
               ? { _tag: "Failed", error: toLaneError(event), inTransaction: event.inTransaction }
-              : { _tag: "Died", error: lane.canceled ? queryCanceled() : sqlError("58000", `SQLite process exited unexpectedly (${event.signal ?? event.code})`) }
+              : { _tag: "Died", error: lane.canceled ? queryCanceled(lane.canceled) : sqlError("58000", `SQLite process exited unexpectedly (${event.signal ?? event.code})`) }
         return Effect.as(settle(end), end)
       }
       // Leaving early: a normal exit lets the lane close its cursor; an interrupt stops it like a cancel.
@@ -505,7 +524,7 @@ export class SqliteSession {
         Effect.suspend(() => {
           if (settled) return Effect.void
           if (Exit.isInterrupted(exit)) {
-            lane.canceled = true
+            lane.canceled = "user"
             lane.kill()
           } else lane.send({ t: "close", id: request.id })
           return Effect.flatMap(drain(inbox, lane), (event) => Effect.asVoid(ended(event)))
