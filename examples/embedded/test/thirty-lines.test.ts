@@ -1,5 +1,7 @@
 import { Server } from "@pgwire-ts/server"
 import { Context, Effect, Exit, Layer, Scope } from "effect"
+import { readFileSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { KeyValueServer } from "../src/thirty-lines.js"
@@ -27,5 +29,15 @@ describe("the 30-line server from examples/README.md", () => {
     } finally {
       await client.end()
     }
+  })
+})
+
+describe("examples/README.md", () => {
+  it("shows thirty-lines.ts exactly as it is, and it is at most 30 lines", () => {
+    const source = readFileSync(fileURLToPath(new URL("../src/thirty-lines.ts", import.meta.url)), "utf8")
+    const readme = readFileSync(fileURLToPath(new URL("../../README.md", import.meta.url)), "utf8")
+    const block = /## Write your own server in 30 lines[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1]
+    expect(block).toBe(source)
+    expect(source.trimEnd().split("\n").length).toBeLessThanOrEqual(30)
   })
 })
