@@ -48,6 +48,8 @@ export class CopyLineReader {
   lineLimit = 0
 
   private readonly escape: number
+  /** Bytes the scanner must look at one by one; runs of other bytes are skipped in a tight loop. */
+  private readonly special = new Uint8Array(256)
 
   constructor(
     private readonly csv: boolean,
@@ -56,6 +58,11 @@ export class CopyLineReader {
   ) {
     // When ESCAPE is QUOTE a doubled quote simply toggles twice: no escape tracking.
     this.escape = escape === quote ? -1 : escape
+    for (const c of [LF, CR, BACKSLASH]) this.special[c] = 1
+    if (csv) {
+      this.special[quote] = 1
+      if (this.escape >= 0) this.special[this.escape] = 1
+    }
   }
 
   push(chunk: Uint8Array): void {
@@ -88,8 +95,15 @@ export class CopyLineReader {
       this.lineNumber++
     }
     const csv = this.csv
+    const special = this.special
     let i = start + this.scanOffset
     for (;;) {
+      // Ordinary bytes change nothing but CSV's "last byte was ESCAPE".
+      if (i < n && special[b[i]!] === 0) {
+        i++
+        while (i < n && special[b[i]!] === 0) i++
+        this.lastWasEscape = false
+      }
       if (i >= n) {
         if (!this.ended) {
           this.scanOffset = i - start

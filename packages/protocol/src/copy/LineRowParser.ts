@@ -1,5 +1,5 @@
 import { ByteScratch } from "./ByteScratch.js"
-import { formatError } from "./CopyErrors.js"
+import { formatError, optionsError } from "./CopyErrors.js"
 import { CopyLineReader } from "./CopyLineReader.js"
 import {
   type CopyColumns,
@@ -10,7 +10,6 @@ import {
   resolveCopyOptions
 } from "./CopyOptions.js"
 import type { CopyRowParser, CopyTextRow } from "./CopyRowParser.js"
-import { optionsError } from "./CopyErrors.js"
 import { checkUtf8 } from "./utf8Check.js"
 
 const EMPTY = Buffer.alloc(0)
