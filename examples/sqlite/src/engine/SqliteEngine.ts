@@ -15,6 +15,8 @@ export interface EngineOptions {
   readonly batchRows?: number
   /** A batch also ends once its strings and blobs reach this many bytes. Default 1 MiB. */
   readonly batchBytes?: number
+  /** Batches a lane may produce ahead of a reader (memory per slow reader: this many batches). Default 4. */
+  readonly readAhead?: number
   /** How long a statement waits for another connection's write lock before failing with 55P03. Default 30 s. */
   readonly busyTimeoutMs?: number
 }
@@ -36,6 +38,7 @@ export class SqliteEngine {
     private readonly pool: LanePool,
     private readonly batchRows: number,
     private readonly batchBytes: number,
+    private readonly window: number,
     /** The SQLite file the lanes open. */
     readonly file: string
   ) {}
@@ -50,7 +53,7 @@ export class SqliteEngine {
       )
       yield* Effect.addFinalizer(() => pool.shutdown(2_000))
       yield* pool.warmUp
-      return new SqliteEngine(pool, options.batchRows ?? 500, options.batchBytes ?? 1 << 20, file)
+      return new SqliteEngine(pool, options.batchRows ?? 500, options.batchBytes ?? 1 << 20, Math.max(1, options.readAhead ?? 4), file)
     })
   }
 
@@ -58,7 +61,7 @@ export class SqliteEngine {
   openSession(settings: Readonly<Record<string, string>> = {}): Effect.Effect<SqliteSession, never, Scope.Scope> {
     return Effect.acquireRelease(
       Effect.map(Effect.makeSemaphore(1), (lock) =>
-        new SqliteSession({ pool: this.pool, batchRows: this.batchRows, batchBytes: this.batchBytes }, lock, settings)
+        new SqliteSession({ pool: this.pool, batchRows: this.batchRows, batchBytes: this.batchBytes, window: this.window }, lock, settings)
       ),
       (session) => session.close
     )

@@ -23,6 +23,8 @@ export type TransactionStatus = "I" | "T" | "E"
 export interface SessionContext {
   readonly pool: LanePool
   readonly batchRows: number
+  /** Batches a lane may send ahead of the reader. */
+  readonly window: number
   readonly batchBytes: number
 }
 
@@ -310,6 +312,7 @@ export class SqliteSession {
             sql: plan.sql,
             params: named,
             batchRows: this.context.batchRows,
+            window: this.context.window,
             batchBytes: this.context.batchBytes
           },
           plan.verb
@@ -341,7 +344,7 @@ export class SqliteSession {
   /** Runs a transaction-control statement on the session's lane. */
   private control(sql: string): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
     return this.runLane(
-      { t: "run", id: nextRequestId++, sql, params: {}, batchRows: 1, batchBytes: 1 },
+      { t: "run", id: nextRequestId++, sql, params: {}, batchRows: 1, batchBytes: 1, window: 1 },
       { _tag: "Other", tag: "" }
     )
   }
@@ -462,7 +465,7 @@ export class SqliteSession {
   /** Runs a short statement to its end without a scope (used by `close`). */
   private runOnLane(lane: Lane, sql: string): Effect.Effect<void, SqlError> {
     return Effect.flatMap(
-      lane.start({ t: "run", id: nextRequestId++, sql, params: {}, batchRows: 1, batchBytes: 1 }),
+      lane.start({ t: "run", id: nextRequestId++, sql, params: {}, batchRows: 1, batchBytes: 1, window: 1 }),
       (inbox) => Effect.asVoid(drain(inbox, lane))
     )
   }

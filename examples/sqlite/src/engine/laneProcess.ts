@@ -90,8 +90,10 @@ const prepare = (sql: string): Database.Statement => {
   return stmt
 }
 
-// The engine answers a batch with `more` or `close`; only the running statement waits for one.
-let credit: ((message: "more" | "close") => void) | undefined
+// Flow control of the running statement: batches it may still send, and whether the reader stopped.
+let credits = 0
+let closing = false
+let wakeUp: (() => void) | undefined
 
 /** `bound`: the statement was prepared, so an argument error is about its parameters. */
 const failure = (id: number, error: unknown, bound: boolean): FromLane => {
@@ -116,6 +118,8 @@ const byteSize = (row: ReadonlyArray<SqliteValue>): number => {
 const runStatement = async (message: Extract<ToLane, { t: "run" }>): Promise<void> => {
   const { id } = message
   if (message.settings !== undefined) settings = message.settings
+  credits = message.window
+  closing = false
   let iterator: IterableIterator<Array<SqliteValue>> | undefined
   let bound = false
   try {
@@ -151,9 +155,11 @@ const runStatement = async (message: Extract<ToLane, { t: "run" }>): Promise<voi
       }
       send(first ? { t: "rows", id, columns, rows, more: true } : { t: "rows", id, rows, more: true })
       first = false
-      const answer = await new Promise<"more" | "close">((resolve) => (credit = resolve))
-      credit = undefined
-      if (answer === "close") {
+      credits--
+      // run ahead of the reader by at most `window` batches
+      while (credits <= 0 && !closing) await new Promise<void>((resolve) => (wakeUp = resolve))
+      wakeUp = undefined
+      if (closing) {
         iterator.return?.()
         break
       }
@@ -187,8 +193,12 @@ process.on("message", (message: ToLane) => {
       runAtomic(message)
       break
     case "more":
+      credits++
+      wakeUp?.()
+      break
     case "close":
-      credit?.(message.t)
+      closing = true
+      wakeUp?.()
       break
   }
 })

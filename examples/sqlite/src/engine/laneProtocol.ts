@@ -3,8 +3,9 @@ import type { LaneColumn, SqliteValue } from "./columnTypes.js"
 /**
  * Messages between the engine (main thread) and a lane process, which owns
  * one SQLite connection and runs one statement at a time. Rows come back in
- * batches; after a batch with `more: true` the lane waits for `more` (send the
- * next batch) or `close` (stop early), so it never runs ahead of the reader.
+ * batches; the lane sends at most `window` batches ahead of the reader, which
+ * answers each batch it takes with `more` (or stops the statement with
+ * `close`), so a slow reader holds at most `window` batches in memory.
  */
 
 export interface LaneOptions {
@@ -25,6 +26,8 @@ export type ToLane =
       readonly settings?: Readonly<Record<string, string>>
       readonly batchRows: number
       readonly batchBytes: number
+      /** Batches the lane may send ahead of the reader; each `more` allows one more. */
+      readonly window: number
     }
   | {
       /** Statements run as one atomic unit (a savepoint), no rows: TRUNCATE of several tables. */
