@@ -1,3 +1,10 @@
+// COPY data formats (text, CSV, binary) in both directions, as PostgreSQL reads and writes them:
+// - parse: `makeCopyParser(options, columns)` (or CopyTextParser / CopyCsvParser /
+//   CopyBinaryParser): push CopyData payloads, read rows; `decodeCopyStream` for a Stream;
+// - write: `CopyEncoder` (header, rows or JS values through the type codecs, trailer) into a
+//   reusable Writer; `encodeCopyStream` / `encodeCopyValuesStream` for a Stream;
+// - statements: `parseCopyStatement(sql)` and `resolveCopyOptions` with PostgreSQL's checks.
+// Errors: CopyFormatError (bad data, SQLSTATE 22P04/22021), CopyOptionsError, CopyEncodeError.
 export {
   CopyEncodeError,
   CopyFormatError,
