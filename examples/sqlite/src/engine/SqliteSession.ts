@@ -477,8 +477,8 @@ export class SqliteSession {
    * other goes back to the pool.
    */
   private runLane(request: ToLane, verb: Verb): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
-    const wasInTransaction = this.status !== "I"
     return Effect.gen(this, function*() {
+      const wasInTransaction = this.status !== "I"
       const lane = yield* this.acquireLane()
       this.running = lane
       lane.canceled = false
