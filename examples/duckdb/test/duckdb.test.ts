@@ -3,6 +3,7 @@ import { Oid } from "@pgwire-ts/protocol"
 import { Chunk, Effect, Stream } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
+import { connect } from "node:net"
 import { join } from "node:path"
 import pg from "pg"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -237,7 +238,47 @@ describe("DuckDB server over CSV files", () => {
     expect((await other.query("SELECT 42 AS answer")).rows).toEqual([{ answer: 42 }])
     await other.end()
   })
+
+  it("a CancelRequest stops a long DuckDB query (57014) and the session's next query runs", async () => {
+    const client = new pg.Client({ host: "127.0.0.1", port: server.address.port, user: "tester", database: "duck" })
+    await client.connect()
+    try {
+      // Minutes of work for DuckDB: only an interrupt of DuckDB itself lets the next query on this connection run.
+      const long = client.query("SELECT sum(a.range * b.range) FROM range(1000000) a, range(1000000) b")
+      const { processID, secretKey } = client as unknown as { processID: number; secretKey: number }
+      let settled = false
+      long.then(
+        () => (settled = true),
+        () => (settled = true)
+      )
+      // A cancel that arrives before the query starts is ignored (as by PostgreSQL): repeat until it lands.
+      // Each one is processed before its connection closes, so none can hit the next query.
+      while (!settled) {
+        await sendCancel(server.address.port, processID, secretKey)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      await expect(long).rejects.toMatchObject({ code: "57014" })
+      expect((await client.query("SELECT 7 AS n")).rows).toEqual([{ n: 7 }])
+    } finally {
+      await client.end()
+    }
+  })
 })
+
+/** A CancelRequest on its own connection: length 16, code 80877102, process id, secret key. */
+const sendCancel = (port: number, processId: number, secretKey: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const socket = connect({ host: "127.0.0.1", port }, () => {
+      const packet = Buffer.alloc(16)
+      packet.writeInt32BE(16, 0)
+      packet.writeInt32BE(80877102, 4)
+      packet.writeInt32BE(processId, 8)
+      packet.writeInt32BE(secretKey, 12)
+      socket.end(packet)
+    })
+    socket.on("close", () => resolve())
+    socket.on("error", reject)
+  })
 
 describe("engine pieces", () => {
   it("runStatement returns a lazy row stream (take 3 of 10^12 rows)", async () => {
