@@ -36,6 +36,7 @@ import { CloseStatementRequest } from "./requests/CloseStatement.js"
 import { CopyInRequest } from "./requests/CopyIn.js"
 import { CopyOutRequest } from "./requests/CopyOut.js"
 import { ExtendedQueryRequest } from "./requests/ExtendedQuery.js"
+import { PipelineRequest } from "./requests/Pipeline.js"
 import { PrepareRequest } from "./requests/Prepare.js"
 import { PreparedStatement, type ResultFormat } from "./requests/PreparedStatement.js"
 import { type SimpleQueryEvent, SimpleQueryRequest } from "./requests/SimpleQuery.js"
@@ -73,6 +74,12 @@ export interface StreamOptions extends ExecuteOptions {
   readonly batchSize?: number | undefined
 }
 
+/** One query of a `pipeline`. */
+export interface PipelineQuery {
+  readonly statement: string | PreparedStatement
+  readonly params?: ReadonlyArray<unknown> | undefined
+}
+
 /** The Client service. */
 export interface PgClient {
   readonly config: ClientConfig
@@ -101,6 +108,15 @@ export interface PgClient {
     params?: ReadonlyArray<unknown>,
     options?: ExecuteOptions
   ) => Effect.Effect<QueryResult, PgQueryError>
+  /**
+   * Many executions written at once before a single Sync: the server runs them
+   * in one implicit transaction, so the first error fails the whole pipeline
+   * (the PgError's `query` says which) and rolls back what ran before it.
+   */
+  readonly pipeline: (
+    queries: ReadonlyArray<PipelineQuery>,
+    options?: ExecuteOptions
+  ) => Effect.Effect<ReadonlyArray<QueryResult>, PgQueryError>
   /** Extended query whose rows arrive as a Stream (portal batches with `batchSize`). */
   readonly stream: (
     statement: string | PreparedStatement,
@@ -243,11 +259,11 @@ const make = (config: ClientConfig): Effect.Effect<PgClient, PgConnectionError, 
 
     const prepareNamed = (name: string, sql: string, paramTypes: ReadonlyArray<number>, done: (r: PreparedStatement | PgQueryError) => void) => {
       const request = new PrepareRequest(name, sql, paramTypes, done)
-      core.submit(request, request.write)
+      core.submit(request)
     }
     const closeNamed = (name: string, done: (r: PgQueryError | undefined) => void) => {
       const request = new CloseStatementRequest(name, done)
-      core.submit(request, request.write)
+      core.submit(request)
     }
     const cache = new StatementCache(
       config.statementCacheSize,
@@ -317,6 +333,29 @@ const make = (config: ClientConfig): Effect.Effect<PgClient, PgConnectionError, 
         yield* Effect.acquireRelease(Effect.sync(() => r.submit()), () => Effect.sync(() => r.abandon()))
         return Stream.repeatEffectChunkOption(buffer.pull)
       }))
+
+    const pipeline = (queries: ReadonlyArray<PipelineQuery>, options?: ExecuteOptions) =>
+      Effect.gen(function*() {
+        const cached = usesCache(options)
+        // Prepare each distinct SQL once (concurrently: their Parses are pipelined too).
+        const distinct = [...new Set(queries.flatMap((q) => (typeof q.statement === "string" && cached ? [q.statement] : [])))]
+        const statements = new Map<string, PreparedStatement>()
+        yield* Effect.forEach(distinct, (sql) => Effect.map(cache.get(sql), (st) => void statements.set(sql, st)), {
+          concurrency: "unbounded",
+          discard: true
+        })
+        const items = queries.map((q) =>
+          typeof q.statement !== "string"
+            ? { sql: q.statement.sql, statement: q.statement, params: q.params ?? [] }
+            : { sql: q.statement, statement: statements.get(q.statement), params: q.params ?? [] }
+        )
+        const format = options?.resultFormat ?? "binary"
+        return yield* Effect.async<ReadonlyArray<QueryResult>, PgQueryError>((resume) => {
+          const request = new PipelineRequest(core, items, format, settle(resume))
+          core.submit(request)
+          return Effect.sync(() => request.abandon())
+        })
+      })
 
     const query = (sql: string) =>
       Effect.async<ReadonlyArray<QueryResult>, PgQueryError>((resume) => {
@@ -394,6 +433,7 @@ const make = (config: ClientConfig): Effect.Effect<PgClient, PgConnectionError, 
       queryStream,
       prepare,
       execute,
+      pipeline,
       stream,
       closeStatement,
       copyFrom,

@@ -1,4 +1,4 @@
-export { Client, connect, type ExecuteOptions, type Notice, type Notification, type PgClient, resolveConfig, type StreamOptions } from "./Client.js"
+export { Client, connect, type ExecuteOptions, type Notice, type Notification, type PgClient, type PipelineQuery, resolveConfig, type StreamOptions } from "./Client.js"
 export {
   type AuthMethodName,
   type ChannelBinding,

@@ -244,6 +244,67 @@ describe("pipelining", () => {
   })
 })
 
+describe("pipeline (one Sync)", () => {
+  it("runs many queries before one Sync, in one implicit transaction", async () => {
+    await run(client.query("CREATE TEMP TABLE piped (n int)"))
+    const results = await run(client.pipeline([
+      { statement: "INSERT INTO piped VALUES ($1), ($2)", params: [1, 2] },
+      { statement: "INSERT INTO piped SELECT $1::int", params: [3] },
+      { statement: "SELECT sum(n)::int AS s, txid_current() AS x FROM piped" },
+      { statement: "SELECT txid_current() AS x" }
+    ]))
+    expect(results.map((r) => r.tag)).toEqual(["INSERT 0 2", "INSERT 0 1", "SELECT 1", "SELECT 1"])
+    expect(results[2]!.rows[0]!.s).toBe(6)
+    // One transaction for all of them.
+    expect(results[2]!.rows[0]!.x).toBe(results[3]!.rows[0]!.x)
+  })
+
+  it("the first error fails the pipeline, names its query, and rolls back the others", async () => {
+    await run(client.query("CREATE TEMP TABLE piped_err (n int)"))
+    const e = (await queryError(client.pipeline([
+      { statement: "INSERT INTO piped_err VALUES (1)" },
+      { statement: "SELECT 1 / $1::int AS q", params: [0] },
+      { statement: "INSERT INTO piped_err VALUES (3)" }
+    ]))) as PgError
+    expect(e).toMatchObject({ code: "22012", query: "SELECT 1 / $1::int AS q" })
+    expect((await run(client.execute("SELECT count(*)::int AS n FROM piped_err"))).rows).toEqual([{ n: 0 }])
+  })
+
+  it("mixes prepared, cached and one-shot queries; an empty pipeline is a Sync", async () => {
+    const st = await run(client.prepare("SELECT $1::text AS a"))
+    const results = await run(client.pipeline([{ statement: st, params: ["p"] }, { statement: "SELECT $1::int AS b", params: [2] }]))
+    expect(results.map((r) => r.rows[0])).toEqual([{ a: "p" }, { b: 2 }])
+    const oneShot = await run(client.pipeline([{ statement: "SELECT $1::int + 1 AS c", params: [2] }, { statement: "SELECT 'x' AS d" }], { prepare: false }))
+    expect(oneShot.map((r) => r.rows[0])).toEqual([{ c: 3 }, { d: "x" }])
+    expect(await run(client.pipeline([]))).toEqual([])
+  })
+})
+
+describe("bad requests", () => {
+  it("refuses SQL with a NUL character before sending it", async () => {
+    for (const effect of [client.query("SELECT 1\0; DROP TABLE items"), client.execute("SELECT 1\0"), client.execute("SELECT 1\0", [], { prepare: false }), client.prepare("SELECT\0")]) {
+      const e = await queryError(effect)
+      expect(e).toBeInstanceOf(PgValueError)
+      expect((e as PgValueError).message).toContain("NUL")
+    }
+    expect((await run(client.execute("SELECT count(*)::int AS n FROM items"))).rows[0]!.n).toBeGreaterThan(0)
+  })
+
+  it("a COPY FROM STDIN that swallows a pipelined request ends the connection with a clear error, not a hang", async () => {
+    await run(Effect.gen(function*() {
+      const { Client } = yield* Effect.promise(() => import("@pgwire-ts/client"))
+      const c = yield* Client.connect({ host: cluster.host, port: cluster.port, user: "trust_user", database: "postgres", sslmode: "disable" })
+      yield* c.query("CREATE TEMP TABLE sink (n int)")
+      const [copy, after] = yield* Effect.all([
+        Effect.flip(c.execute("COPY sink FROM STDIN", [], { prepare: false })),
+        Effect.flip(c.execute("SELECT 1", [], { prepare: false }))
+      ], { concurrency: "unbounded" })
+      expect(copy).toMatchObject({ _tag: "PgConnectionError", reason: "Protocol" })
+      expect(after).toMatchObject({ _tag: "PgConnectionError", reason: "Protocol" })
+    }))
+  })
+})
+
 describe("portal batches", () => {
   it("pulls a 10,000-row result 100 rows at a time", async () => {
     const rows = await run(Stream.runCollect(client.stream("SELECT g AS n FROM generate_series(1, 10000) g", [], { batchSize: 100 })))

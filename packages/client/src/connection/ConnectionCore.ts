@@ -23,7 +23,9 @@ import {
   ProtocolDecodeError,
   type TransactionStatus,
   Writer,
-  decodeBackendMessage
+  decodeBackendMessage,
+  encodeCopyFail,
+  encodeSync
 } from "@pgwire-ts/protocol"
 import { Effect } from "effect"
 import type net from "node:net"
@@ -31,6 +33,8 @@ import { PgConnectionError, type PgQueryError, PgValueError } from "../errors.js
 import { Fifo } from "./Fifo.js"
 
 export interface PendingRequest {
+  /** Appends the request's first messages. May throw PgValueError (a value no codec can encode): nothing is sent then. */
+  write(w: Writer): void
   /** One backend message for this request; returns true when it was the request's last. */
   onMessage(type: number, buf: Uint8Array, start: number, end: number): boolean
   /** Fails the request: its messages could not be encoded, or the connection ended. */
@@ -54,7 +58,6 @@ type WriteFn = (w: Writer) => void
 
 interface Held {
   readonly request: PendingRequest
-  readonly write: WriteFn
   readonly exclusive: boolean
 }
 
@@ -92,13 +95,13 @@ export class ConnectionCore {
    * Writes a request's messages and queues it for the responses. With
    * `exclusive`, the request holds the write gate until it calls `release`.
    */
-  submit(request: PendingRequest, write: WriteFn, exclusive = false): void {
+  submit(request: PendingRequest, exclusive = false): void {
     if (this.closed !== undefined) return request.fail(this.closed)
     if (this.gateOwner !== undefined) {
-      this.held.push({ request, write, exclusive })
+      this.held.push({ request, exclusive })
       return
     }
-    this.writeRequest(request, write, exclusive)
+    this.writeRequest(request, exclusive)
   }
 
   /** More messages from the request that holds the gate (or any message that expects no response). */
@@ -114,15 +117,15 @@ export class ConnectionCore {
     this.gateOwner = undefined
     while (this.gateOwner === undefined && this.held.length > 0) {
       const next = this.held.shift()!
-      this.writeRequest(next.request, next.write, next.exclusive)
+      this.writeRequest(next.request, next.exclusive)
     }
   }
 
-  private writeRequest(request: PendingRequest, write: WriteFn, exclusive: boolean): void {
+  private writeRequest(request: PendingRequest, exclusive: boolean): void {
     const w = this.current
     const mark = w.length
     try {
-      write(w)
+      request.write(w)
     } catch (e) {
       // A value the codecs refused: nothing of this request may reach the server.
       w.length = mark
@@ -302,6 +305,31 @@ export class ConnectionCore {
     for (const waiter of waiters) waiter.resume(Effect.fail(error))
     this.wakeTouched()
     this.duplex.destroy()
+  }
+
+  /** True when nothing was written after `request` (it is the newest request in flight). */
+  isLastWritten(request: PendingRequest): boolean {
+    return this.pending.last() === request
+  }
+
+  /**
+   * An extended-protocol COPY FROM STDIN: the server reads the next messages as
+   * copy data. Only when nothing follows our Sync can CopyFail + Sync end it
+   * cleanly; otherwise the next request's messages were swallowed and the
+   * stream is out of step, so the connection ends with a clear error.
+   */
+  refuseExtendedCopyIn(request: PendingRequest, sync: boolean): void {
+    if (!this.isLastWritten(request)) {
+      this.fail(new PgConnectionError({
+        reason: "Protocol",
+        message: "COPY FROM STDIN ran inside a pipeline of requests and swallowed the next one; use copyFrom() for COPY FROM STDIN"
+      }))
+      return
+    }
+    this.writeMore((w) => {
+      encodeCopyFail(w, { _tag: "CopyFail", message: "COPY FROM STDIN is only supported through copyFrom()" })
+      if (sync) encodeSync(w)
+    })
   }
 
   /** Number of requests written and not yet answered (for tests and metrics). */

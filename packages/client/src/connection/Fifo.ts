@@ -11,6 +11,11 @@ export class Fifo<A> {
     this.items.push(item)
   }
 
+  /** The newest item. */
+  last(): A | undefined {
+    return this.head < this.items.length ? this.items[this.items.length - 1] : undefined
+  }
+
   peek(): A | undefined {
     return this.head < this.items.length ? this.items[this.head] : undefined
   }

@@ -7,6 +7,7 @@
 import {
   type BackendMessage,
   type ProtocolVersion,
+  type Writer,
   PROTOCOL_3_0,
   PROTOCOL_3_2,
   ScramClientSession,
@@ -44,6 +45,7 @@ export class StartupRequest implements PendingRequest {
   private version: ProtocolVersion
   private finished = false
   private authenticated = false
+  private parameters: Record<string, string> = {}
 
   constructor(
     private readonly conn: ConnectionCore,
@@ -66,8 +68,12 @@ export class StartupRequest implements PendingRequest {
     if (c.applicationName !== undefined) parameters.application_name = c.applicationName
     if (c.options !== undefined) parameters.options = c.options
     Object.assign(parameters, c.parameters)
-    const protocolVersion = this.version
-    this.conn.submit(this, (w) => encodeStartupMessage(w, { _tag: "StartupMessage", protocolVersion, parameters }))
+    this.parameters = parameters
+    this.conn.submit(this)
+  }
+
+  write(w: Writer): void {
+    encodeStartupMessage(w, { _tag: "StartupMessage", protocolVersion: this.version, parameters: this.parameters })
   }
 
   fail(error: PgQueryError): void {

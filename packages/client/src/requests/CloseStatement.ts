@@ -12,7 +12,7 @@ export class CloseStatementRequest implements PendingRequest {
     private readonly done: (result: PgQueryError | undefined) => void
   ) {}
 
-  readonly write = (w: Writer): void => {
+  write(w: Writer): void {
     encodeClose(w, { _tag: "Close", kind: "S", name: this.name })
     encodeSync(w)
   }

@@ -19,6 +19,7 @@ import { Effect } from "effect"
 import type { ConnectionCore, PendingRequest } from "../connection/ConnectionCore.js"
 import { PgError, type PgQueryError, PgValueError } from "../errors.js"
 import { parseCommandTag } from "../results/QueryResult.js"
+import { checkSql } from "./checkSql.js"
 import { unexpected } from "./unexpected.js"
 
 type Outcome<A> = { readonly _tag: "ok"; readonly value: A } | { readonly _tag: "error"; readonly error: PgQueryError }
@@ -73,10 +74,11 @@ export class CopyInRequest implements PendingRequest {
   ) {}
 
   submit(): void {
-    this.conn.submit(this, this.write, true)
+    this.conn.submit(this, true)
   }
 
-  private readonly write = (w: Writer): void => {
+  write(w: Writer): void {
+    checkSql(this.sql)
     encodeQuery(w, { _tag: "Query", sql: this.sql })
   }
 

@@ -8,6 +8,7 @@ import { type Writer, decodeBackendMessage, encodeCopyFail, encodeQuery } from "
 import type { ConnectionCore, PendingRequest } from "../connection/ConnectionCore.js"
 import { PgError, type PgQueryError, PgValueError } from "../errors.js"
 import type { ResultBuffer } from "../results/ResultBuffer.js"
+import { checkSql } from "./checkSql.js"
 import { unexpected } from "./unexpected.js"
 
 export class CopyOutRequest implements PendingRequest {
@@ -21,10 +22,11 @@ export class CopyOutRequest implements PendingRequest {
   ) {}
 
   submit(): void {
-    this.conn.submit(this, this.write, true)
+    this.conn.submit(this, true)
   }
 
-  private readonly write = (w: Writer): void => {
+  write(w: Writer): void {
+    checkSql(this.sql)
     encodeQuery(w, { _tag: "Query", sql: this.sql })
   }
 

@@ -31,6 +31,7 @@ import { makeQueryResult, type QueryResult } from "../results/QueryResult.js"
 import type { ResultBuffer } from "../results/ResultBuffer.js"
 import { type Row, RowDecoder } from "../results/RowDecoder.js"
 import type { PreparedStatement, ResultFormat } from "./PreparedStatement.js"
+import { checkSql } from "./checkSql.js"
 import { unexpected } from "./unexpected.js"
 
 const NO_FIELDS: ReadonlyArray<FieldDescription> = []
@@ -77,12 +78,13 @@ export class ExtendedQueryRequest implements PendingRequest {
   /** Writes the first messages; with batches, the request holds the write gate. */
   submit(): void {
     this.executing = true
-    this.conn.submit(this, this.write, this.batchSize > 0)
+    this.conn.submit(this, this.batchSize > 0)
   }
 
-  private readonly write = (w: Writer): void => {
+  write(w: Writer): void {
     const st = this.statement
     if (st === undefined) {
+      checkSql(this.sql)
       encodeParse(w, { _tag: "Parse", name: "", sql: this.sql, paramTypes: [] })
       writeBind(w, "", "", [], this.params, [])
       encodeDescribe(w, { _tag: "Describe", kind: "P", name: "" })
@@ -95,7 +97,7 @@ export class ExtendedQueryRequest implements PendingRequest {
   }
 
   /** Batch mode: the consumer wants more rows. */
-  readonly fetchMore = (): void => {
+  fetchMore(): void {
     if (this.synced || this.executing || this.abandoned || this.conn.closed !== undefined) return
     this.executing = true
     const maxRows = this.batchSize
@@ -188,11 +190,10 @@ export class ExtendedQueryRequest implements PendingRequest {
         this.sync()
         return false
       case "CopyInResponse":
-        // COPY FROM STDIN needs copyFrom(); end the copy so the server answers (the first Sync was ignored in copy mode).
-        this.conn.writeMore((w) => {
-          encodeCopyFail(w, { _tag: "CopyFail", message: "COPY FROM STDIN is only supported through copyFrom()" })
-          if (this.synced) encodeSync(w)
-        })
+        // COPY FROM STDIN needs copyFrom(). With batches we hold the gate and our Sync is still to come;
+        // otherwise the server ignored our Sync in copy mode and needs another after CopyFail.
+        if (this.synced) this.conn.refuseExtendedCopyIn(this, true)
+        else this.conn.writeMore((w) => encodeCopyFail(w, { _tag: "CopyFail", message: "COPY FROM STDIN is only supported through copyFrom()" }))
         return false
       case "CopyOutResponse":
       case "CopyData":

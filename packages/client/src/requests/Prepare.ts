@@ -10,6 +10,7 @@ import {
 import type { PendingRequest } from "../connection/ConnectionCore.js"
 import { PgError, type PgQueryError } from "../errors.js"
 import { PreparedStatement } from "./PreparedStatement.js"
+import { checkSql } from "./checkSql.js"
 import { unexpected } from "./unexpected.js"
 
 export class PrepareRequest implements PendingRequest {
@@ -24,7 +25,8 @@ export class PrepareRequest implements PendingRequest {
     private readonly done: (result: PreparedStatement | PgQueryError) => void
   ) {}
 
-  readonly write = (w: Writer): void => {
+  write(w: Writer): void {
+    checkSql(this.sql)
     encodeParse(w, { _tag: "Parse", name: this.name, sql: this.sql, paramTypes: this.declaredTypes })
     encodeDescribe(w, { _tag: "Describe", kind: "S", name: this.name })
     encodeSync(w)

@@ -22,6 +22,7 @@ import { makeQueryResult, parseCommandTag, type QueryResult } from "../results/Q
 import type { ResultBuffer } from "../results/ResultBuffer.js"
 import { type Row, RowDecoder } from "../results/RowDecoder.js"
 import { resultValueError } from "./ExtendedQuery.js"
+import { checkSql } from "./checkSql.js"
 import { unexpected } from "./unexpected.js"
 
 /** What `queryStream` emits, in order, for each statement of the string (`statement` counts from 0). */
@@ -59,10 +60,11 @@ export class SimpleQueryRequest implements PendingRequest {
   ) {}
 
   submit(): void {
-    this.conn.submit(this, this.write, true)
+    this.conn.submit(this, true)
   }
 
-  private readonly write = (w: Writer): void => {
+  write(w: Writer): void {
+    checkSql(this.sql)
     encodeQuery(w, { _tag: "Query", sql: this.sql })
   }
 
