@@ -15,16 +15,31 @@ const connectionKey = SessionKey.make<Promise<DuckDBConnection> | undefined>("du
 
 /**
  * Runs a DuckDB call; if the fiber is interrupted (a cancel request, the
- * client going away, server shutdown), the running DuckDB query is interrupted too.
+ * client going away, server shutdown), the DuckDB query is interrupted too,
+ * and the interruption completes only once DuckDB has let go of the call.
  */
 const duck = <A>(connection: DuckDBConnection, call: () => Promise<A>): Effect.Effect<A, PgError> =>
   Effect.async<A, PgError>((resume) => {
-    call().then(
+    const pending = call()
+    pending.then(
       (a) => resume(Effect.succeed(a)),
       (e) => resume(Effect.fail(fromDuckDbError(e)))
     )
-    return Effect.sync(() => connection.interrupt())
+    return Effect.promise(() => interruptUntilSettled(connection, pending))
   })
+
+// DuckDB forgets an interrupt that lands before its query has started, so keep asking until the call returns.
+const interruptUntilSettled = async (connection: DuckDBConnection, pending: Promise<unknown>): Promise<void> => {
+  let settled = false
+  const done = pending.then(
+    () => (settled = true),
+    () => (settled = true)
+  )
+  while (!settled) {
+    connection.interrupt()
+    await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 20))])
+  }
+}
 
 /** The session's connection, opened on its first statement and closed when the session ends. */
 export const sessionConnection = (instance: DuckDBInstance, session: Session): Effect.Effect<DuckDBConnection, PgError> =>
