@@ -58,7 +58,10 @@ export const sessionConnection = (instance: DuckDBInstance, session: Session): E
         Effect.promise(() => pending.then((c: DuckDBConnection) => c.closeSync(), () => undefined))
       )
     }
-    return yield* Effect.tryPromise({ try: () => pending, catch: fromDuckDbError })
+    return yield* Effect.tryPromise({ try: () => pending, catch: fromDuckDbError }).pipe(
+      // A failed connect is not kept: the session's next statement tries again.
+      Effect.tapError(() => Ref.update(ref, (current) => (current === pending ? undefined : current)))
+    )
   })
 
 /** Runs one statement (already split from the query string) and describes its result. */
