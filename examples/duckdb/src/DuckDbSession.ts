@@ -72,25 +72,31 @@ export const runStatement = (connection: DuckDBConnection, statement: string): E
       Effect.map((reader) => QueryResult.command(`LOAD ${String(reader.getRows()[0]?.[0] ?? 0)}`))
     )
   }
-  return Effect.map(duck(connection, () => connection.stream(statement)), (result) => describe(connection, statement, result))
+  return Effect.flatMap(duck(connection, () => connection.stream(statement)), (result) => describe(connection, statement, result))
 }
 
-const describe = (connection: DuckDBConnection, statement: string, result: DuckDBResult): QueryResult => {
+const describe = (connection: DuckDBConnection, statement: string, result: DuckDBResult): Effect.Effect<QueryResult, PgError> => {
   switch (result.returnType) {
     case ResultReturnType.QUERY_RESULT: {
       const names = result.columnNames()
       const mappings = result.columnTypes().map(columnMapping)
-      return ResultSet.make({
-        fields: names.map((name, i) => ResultSet.field(name, mappings[i]!.oid)),
-        rows: streamRows(connection, result, mappings)
-      })
+      const fields = names.map((name, i) => ResultSet.field(name, mappings[i]!.oid))
+      const rows = streamRows(connection, result, mappings)
+      if (!isDml(result.statementType)) return Effect.succeed(ResultSet.make({ fields, rows }))
+      // INSERT/UPDATE/DELETE ... RETURNING: the tag counts the rows, so they are read first (such results are small).
+      return Effect.map(Stream.runCollect(rows), (all) =>
+        ResultSet.make({ fields, rows: all, tag: changedRowsTag(result.statementType, all.length, statement) })
+      )
     }
     case ResultReturnType.CHANGED_ROWS:
-      return QueryResult.command(changedRowsTag(result.statementType, result.rowsChanged, statement))
+      return Effect.succeed(QueryResult.command(changedRowsTag(result.statementType, result.rowsChanged, statement)))
     default:
-      return QueryResult.command(commandTag(statement), transactionOptions(result.statementType, statement))
+      return Effect.succeed(QueryResult.command(commandTag(statement), transactionOptions(result.statementType, statement)))
   }
 }
+
+const isDml = (type: StatementType): boolean =>
+  type === StatementType.INSERT || type === StatementType.UPDATE || type === StatementType.DELETE
 
 const streamRows = (
   connection: DuckDBConnection,

@@ -210,6 +210,17 @@ describe("DuckDB server over CSV files", () => {
         ["INSERT", 1],
         ["UPDATE", 1]
       ])
+      const returning = await client.query("INSERT INTO t VALUES (4, 'd'), (5, 'e') RETURNING id, note")
+      expect([returning.command, returning.rowCount, returning.rows]).toEqual([
+        "INSERT",
+        2,
+        [
+          { id: 4, note: "d" },
+          { id: 5, note: "e" }
+        ]
+      ])
+      const deleted = await client.query("DELETE FROM t WHERE id >= 4 RETURNING id")
+      expect([deleted.command, deleted.rowCount]).toEqual(["DELETE", 2])
     } finally {
       await client.end()
     }
