@@ -3,9 +3,9 @@
  * (see `todoSql.ts`) run against the application's `TodoStore`.
  */
 import { Oid, SqlState } from "@pgwire-ts/protocol"
-import { PgError, QueryResult, ResultSet, SimpleQueryHandler, perStatement } from "@pgwire-ts/server"
-import { Effect, Either, Layer } from "effect"
-import { type Column, type Condition, parseStatement, type Statement } from "./todoSql.js"
+import { PgError, QueryResult, ResultSet, SimpleQueryHandler, splitStatements } from "@pgwire-ts/server"
+import { Effect, Either, Layer, Stream } from "effect"
+import { type Column, type Condition, parseStatement, type SqlSyntaxError, type Statement } from "./todoSql.js"
 import { type Todo, TodoStore, type TodoStoreShape } from "./TodoStore.js"
 
 const FIELDS: Record<Column, ReturnType<typeof ResultSet.field>> = {
@@ -76,20 +76,33 @@ export const execute = (store: TodoStoreShape, statement: Statement): Effect.Eff
   }
 }
 
+const syntaxError = (e: SqlSyntaxError, offset: number) =>
+  PgError.make(SqlState.SyntaxError, e.message, {
+    // PostgreSQL counts the position in the whole query string, not in the statement.
+    position: offset + e.position,
+    hint: "This server speaks a small SQL over one table, todos: see examples/embedded/src/todoSql.ts"
+  })
+
+/** Each statement of a query string with where it starts in the string. */
+const statementsOf = (query: string): ReadonlyArray<{ readonly sql: string; readonly offset: number }> => {
+  let from = 0
+  return splitStatements(query).map((sql) => {
+    const at = query.indexOf(sql, from)
+    from = at < 0 ? from : at + sql.length
+    return { sql, offset: Math.max(at, 0) }
+  })
+}
+
 /** The handler Layer: give it the application's TodoStore. */
 export const TodoSqlHandler: Layer.Layer<SimpleQueryHandler, never, TodoStore> = SimpleQueryHandler.layerEffect(
-  Effect.map(TodoStore, (store) =>
-    perStatement((sql) =>
-      Either.match(parseStatement(sql), {
-        onLeft: (e) =>
-          Effect.fail(
-            PgError.make(SqlState.SyntaxError, e.message, {
-              position: e.position,
-              hint: "This server speaks a small SQL over one table, todos: see examples/embedded/src/todoSql.ts"
-            })
-          ),
-        onRight: (statement) => execute(store, statement)
-      })
+  Effect.map(TodoStore, (store) => (query: string) =>
+    Stream.fromIterable(statementsOf(query)).pipe(
+      Stream.mapEffect(({ offset, sql }) =>
+        Either.match(parseStatement(sql), {
+          onLeft: (e) => Effect.fail(syntaxError(e, offset)),
+          onRight: (statement) => execute(store, statement)
+        })
+      )
     )
   )
 )

@@ -47,7 +47,8 @@ interface Token {
 
 const tokenize = (sql: string): Array<Token> => {
   const tokens: Array<Token> = []
-  const re = /\s+|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|'((?:[^']|'')*)'|([(),*=;])/y
+  // Whitespace and comments are skipped; then a word, an integer, a 'string' or one punctuation mark.
+  const re = /\s+|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|'((?:[^']|'')*)'|([(),*=;])/y
   let i = 0
   while (i < sql.length) {
     re.lastIndex = i

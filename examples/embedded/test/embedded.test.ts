@@ -121,7 +121,12 @@ describe("an Effect HTTP app with a PostgreSQL front door over the same data", (
     await client.connect()
     try {
       await expect(client.query("SELECT * FROM users")).rejects.toMatchObject({ code: "42601", position: "15" })
-      await expect(client.query("UPDATE todos SET id = 7")).rejects.toMatchObject({ code: "42601" })
+      await expect(client.query("UPDATE todos SET id = 7")).rejects.toMatchObject({ code: "42601", position: "18" })
+      // The position counts from the start of the query string, across statements and comments.
+      await expect(client.query("SELECT count(*) FROM todos; /* next */ DELETE todos")).rejects.toMatchObject({
+        code: "42601",
+        position: "47"
+      })
       expect((await client.query("SELECT 1")).rows).toEqual([{ "?column?": 1 }])
     } finally {
       await client.end()
