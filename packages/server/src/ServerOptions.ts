@@ -45,6 +45,8 @@ export interface ServerConfig {
   readonly unixSocketDir: string | undefined
   readonly tls: TlsOptions | undefined
   readonly auth: (info: StartupInfo) => AuthMethod
+  /** The method when it is the same for every connection (checked against the handlers at start). */
+  readonly fixedAuth: AuthMethod | undefined
   readonly maxMessageSize: number
   readonly maxStartupPacketSize: number
   readonly maxConnections: number
@@ -61,6 +63,7 @@ export const resolveConfig = (o: ServerOptions): ServerConfig => {
     unixSocketDir: o.unixSocketDir,
     tls: o.tls,
     auth: typeof auth === "function" ? auth : () => auth,
+    fixedAuth: typeof auth === "function" ? undefined : auth,
     maxMessageSize: o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
     maxStartupPacketSize: o.maxStartupPacketSize ?? DEFAULT_MAX_STARTUP_SIZE,
     maxConnections: o.maxConnections ?? 100,

@@ -196,4 +196,35 @@ describe("simple query", () => {
       expect(yield* c.receive).toEqual({ _tag: "ReadyForQuery", status: "I" })
       expect((yield* c.query("select 1")).error).toBeUndefined()
     }).pipe(Effect.provide(TestLayer)))
+
+  it.scopedLive("a Stream-based handler (not perStatement): results in order, none = EmptyQueryResponse, a failure ends it", () =>
+    Effect.gen(function* () {
+      const c = yield* Testing.connect()
+      const out = yield* c.query("two")
+      expect(out.results).toEqual([
+        { _tag: "Rows", fields: [expect.objectContaining({ name: "n" })], rows: [["1"], ["2"]], tag: "SELECT 2" },
+        { _tag: "Command", tag: "DONE" }
+      ])
+      expect((yield* c.query("none")).results).toEqual([{ _tag: "Empty" }])
+      const failed = yield* c.query("fail")
+      expect(failed.results).toEqual([{ _tag: "Command", tag: "DONE" }])
+      expect(failed.error?.code).toBe("42601")
+    }).pipe(
+      Effect.provide(
+        Testing.layer().pipe(
+          Layer.provide(
+            SimpleQueryHandler.layer((q) =>
+              q === "two"
+                ? Stream.make(
+                  ResultSet.make({ fields: [ResultSet.field("n", Oid.int4)], rows: Stream.make([1], [2]) }),
+                  QueryResult.command("DONE")
+                )
+                : q === "none"
+                ? Stream.empty
+                : Stream.concat(Stream.make(QueryResult.command("DONE")), Stream.fail(PgError.make(SqlState.SyntaxError, "bad")))
+            )
+          )
+        )
+      )
+    ))
 })

@@ -40,8 +40,17 @@ export const runAuthentication = (conn: Conn, info: StartupInfo): Effect.Effect<
 
 const authenticate = (conn: Conn, info: StartupInfo): Effect.Effect<AuthMethodUsed, ConnectionEnd> =>
   Effect.gen(function* () {
-    const method = conn.env.config.auth(info)
+    const method = yield* Effect.try({
+      try: () => conn.env.config.auth(info),
+      catch: (cause) =>
+        new FatalError({ error: PgError.make(SqlState.InternalError, `auth method selection failed: ${String(cause)}`, { severity: "FATAL" }) })
+    })
     const user = info.user
+    if (method === "cert" && conn.env.config.tls?.requestCert !== true) {
+      return yield* new FatalError({
+        error: PgError.make(SqlState.InternalError, "cert authentication needs tls.requestCert", { severity: "FATAL" })
+      })
+    }
     switch (method) {
       case "trust":
         return "trust"

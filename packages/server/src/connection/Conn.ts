@@ -13,7 +13,9 @@ import type { SimpleQueryHandlerShape } from "../handlers/SimpleQueryHandler.js"
 import type { ServerConfig } from "../ServerOptions.js"
 import type { Session, TransactionStatus } from "../session/Session.js"
 import type { Transport } from "../transport/Transport.js"
-import { ConnectionLost, type ConnectionEnd, ProtocolViolation } from "./ConnectionErrors.js"
+import { WAKE } from "../transport/Transport.js"
+import { PgError } from "../errors/PgError.js"
+import { ConnectionLost, type ConnectionEnd, FatalError, ProtocolViolation } from "./ConnectionErrors.js"
 import { Outbox } from "./Outbox.js"
 import type { Registry } from "./Registry.js"
 
@@ -58,8 +60,11 @@ export class Conn {
     this.transport = t
   }
 
-  /** The next whole message; fails with ConnectionLost at end of input. */
-  readMessage(authContext: AuthContext = "password"): Effect.Effect<FrontendMessage, ConnectionEnd> {
+  /**
+   * The next whole message; fails with ConnectionLost at end of input. When
+   * `wakeable`, a wake-up during a server drain fails with FATAL 57P01.
+   */
+  readMessage(authContext: AuthContext = "password", wakeable = false): Effect.Effect<FrontendMessage, ConnectionEnd> {
     return Effect.suspend(() => {
       this.input.authContext = authContext
       const loop: Effect.Effect<FrontendMessage, ConnectionEnd> = Effect.suspend(() => {
@@ -74,6 +79,7 @@ export class Conn {
         if (m !== undefined) return Effect.succeed(m)
         return Effect.flatMap(this.transport.read, (chunk) => {
           if (chunk === undefined) return Effect.fail(new ConnectionLost({}))
+          if (chunk === WAKE) return wakeable && this.env.registry.isDraining ? Effect.fail(adminShutdown()) : loop
           this.input.push(chunk)
           return loop
         })
@@ -89,9 +95,10 @@ export class Conn {
   expect<T extends FrontendMessage["_tag"]>(
     phase: string,
     accepts: ReadonlySet<T>,
-    authContext?: AuthContext
+    authContext?: AuthContext,
+    wakeable = false
   ): Effect.Effect<Extract<FrontendMessage, { _tag: T }>, ConnectionEnd> {
-    return Effect.flatMap(this.readMessage(authContext), (m) =>
+    return Effect.flatMap(this.readMessage(authContext, wakeable), (m) =>
       accepts.has(m._tag as T)
         ? Effect.succeed(m as Extract<FrontendMessage, { _tag: T }>)
         : Effect.fail(new ProtocolViolation({ reason: `unexpected ${m._tag} message during ${phase}` }))
@@ -121,3 +128,9 @@ export class Conn {
     )
   }
 }
+
+/** What an idle session gets when the server shuts down (PostgreSQL's words). */
+export const adminShutdown = () =>
+  new FatalError({
+    error: PgError.make("57P01", "terminating connection due to administrator command", { severity: "FATAL" })
+  })

@@ -3,7 +3,7 @@ import { Deferred, Effect, Metric } from "effect"
 import { PgError } from "../errors/PgError.js"
 import type { Transport } from "../transport/Transport.js"
 import { runAuthentication } from "./Authenticating.js"
-import { Conn, type ServerEnv } from "./Conn.js"
+import { adminShutdown, Conn, type ServerEnv } from "./Conn.js"
 import { type ConnectionEnd, FatalError, SilentClose } from "./ConnectionErrors.js"
 import { connectionsOpen, connectionsTotal } from "./metrics.js"
 import { stepReady } from "./Ready.js"
@@ -20,6 +20,8 @@ import { runStartup } from "./Startup.js"
 export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effect<void> => {
   const conn = new Conn(transport, env)
   const registry = env.registry
+  // Wakes whichever transport the connection reads from (TLS replaces the first).
+  const wake = () => conn.transport.wake()
   const startup = runStartup(conn).pipe(
     Effect.flatMap((p) => (p._tag === "Authenticating" ? runAuthentication(conn, p.info) : Effect.succeed(p))),
     Effect.timeoutFail({
@@ -59,20 +61,20 @@ export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effe
     Effect.catchAll((e) => end(conn, e)),
     // Interrupted: the server is shutting down past its grace period (PostgreSQL's fast shutdown).
     Effect.onInterrupt(() =>
-      Effect.interruptible(sendFatal(conn, adminShutdown)).pipe(Effect.timeout("1 second"), Effect.ignore)
+      Effect.interruptible(sendFatal(conn, adminShutdown().error)).pipe(Effect.timeout("1 second"), Effect.ignore)
     ),
     Effect.catchAllCause((cause) => Effect.logError("connection failed", cause)),
     Effect.ensuring(Effect.suspend(() => runCloseHooks(conn.session))),
     Effect.ensuring(
       Effect.suspend(() => {
         if (conn.processId !== 0) registry.unregister(conn.processId)
-        registry.connectionClosed()
+        registry.connectionClosed(wake)
         return Effect.zipRight(Metric.incrementBy(connectionsOpen, -1), conn.transport.close)
       })
     ),
     (eff) =>
       Effect.suspend(() => {
-        registry.connectionOpened()
+        registry.connectionOpened(wake)
         return Effect.zipRight(
           Effect.zipRight(Metric.increment(connectionsOpen), Metric.increment(connectionsTotal)),
           eff
@@ -82,9 +84,6 @@ export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effe
   )
 }
 
-const adminShutdown = PgError.make(SqlState.AdminShutdown, "terminating connection due to administrator command", {
-  severity: "FATAL"
-})
 
 /** The single place a connection's end is answered: violations get FATAL 08P01, fatal errors are sent, the rest closes quietly. */
 const end = (conn: Conn, e: ConnectionEnd): Effect.Effect<void> => {

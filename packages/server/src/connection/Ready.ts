@@ -1,8 +1,8 @@
 import { SqlState } from "@pgwire-ts/protocol"
-import { Deferred, Effect } from "effect"
+import { Effect } from "effect"
 import { PgError } from "../errors/PgError.js"
-import type { Conn } from "./Conn.js"
-import { type ConnectionEnd, FatalError } from "./ConnectionErrors.js"
+import { adminShutdown, type Conn } from "./Conn.js"
+import type { ConnectionEnd } from "./ConnectionErrors.js"
 import { Phase } from "./Phase.js"
 import { runSimpleQuery } from "./SimpleQuery.js"
 
@@ -22,10 +22,6 @@ const accepts = new Set([
   "CopyFail"
 ] as const)
 
-const adminShutdown = new FatalError({
-  error: PgError.make(SqlState.AdminShutdown, "terminating connection due to administrator command", { severity: "FATAL" })
-})
-
 /**
  * The Ready phase: waits for the next message (or a server shutdown, which
  * ends an idle session with FATAL 57P01) and handles it.
@@ -33,12 +29,9 @@ const adminShutdown = new FatalError({
 export const stepReady = (conn: Conn, phase: Phase & { _tag: "Ready" }): Effect.Effect<Phase, ConnectionEnd> =>
   Effect.gen(function* () {
     conn.transactionStatus = phase.transactionStatus
-    const registry = conn.env.registry
-    if (registry.isDraining) return yield* adminShutdown
-    const m = yield* Effect.raceFirst(
-      conn.expect("ready", accepts),
-      Effect.zipRight(Deferred.await(registry.draining), Effect.fail(adminShutdown))
-    )
+    // A drain that began while we were busy; one that begins while we wait wakes the read.
+    if (conn.env.registry.isDraining) return yield* adminShutdown()
+    const m = yield* conn.expect("ready", accepts, "password", true)
     switch (m._tag) {
       case "Query":
         return yield* runSimpleQuery(conn, m.sql)

@@ -20,17 +20,21 @@ export class Registry {
   readonly draining = Deferred.unsafeMake<void>(FiberId.none)
   isDraining = false
   open = 0
+  /** Wakes each open connection's pending read, so idle sessions notice a drain. */
+  private readonly wakers = new Set<() => void>()
 
   constructor(firstPid: number) {
     this.nextPid = firstPid
   }
 
-  connectionOpened(): void {
+  connectionOpened(wake: () => void): void {
     this.open++
+    this.wakers.add(wake)
   }
 
-  connectionClosed(): void {
+  connectionClosed(wake: () => void): void {
     this.open--
+    this.wakers.delete(wake)
     if (this.isDraining && this.open === 0) Deferred.unsafeDone(this.drained, Effect.void)
   }
 
@@ -69,6 +73,7 @@ export class Registry {
   readonly drain: Effect.Effect<void> = Effect.suspend(() => {
     this.isDraining = true
     Deferred.unsafeDone(this.draining, Effect.void)
+    for (const wake of this.wakers) wake()
     if (this.open === 0) return Effect.void
     return Deferred.await(this.drained)
   })

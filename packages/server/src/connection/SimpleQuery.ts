@@ -1,20 +1,17 @@
 import { SqlState } from "@pgwire-ts/protocol"
-import { Cause, Chunk, Deferred, Effect, Exit, Metric, Option, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Fiber, FiberId, Metric, Option, Stream } from "effect"
 import { PgError } from "../errors/PgError.js"
-import type { QueryResult, RowsResult, TransactionChange } from "../results/QueryResult.js"
+import { type SimpleQueryHandlerShape, statementHandlerOf } from "../handlers/SimpleQueryHandler.js"
+import { type QueryResult, type Row, rowsIterable, type RowsResult, type TransactionChange } from "../results/QueryResult.js"
 import { RowEncodeError, RowEncoder } from "../results/RowEncoder.js"
 import type { TransactionStatus } from "../session/Session.js"
+import { splitStatements } from "../sql/splitStatements.js"
 import type { Conn } from "./Conn.js"
 import { type ConnectionEnd, ConnectionLost } from "./ConnectionErrors.js"
 import { queryErrors, queriesTotal } from "./metrics.js"
 import { Phase } from "./Phase.js"
 
-/** The query was cancelled by a CancelRequest. */
-class Cancelled {
-  readonly _tag = "Cancelled"
-}
-
-const canceledError = PgError.make(SqlState.QueryCanceled, "canceling statement due to user request")
+const canceledError = () => PgError.make(SqlState.QueryCanceled, "canceling statement due to user request")
 
 /**
  * Runs one Query message: each statement's result as the handler produces it,
@@ -26,27 +23,11 @@ export const runSimpleQuery = (conn: Conn, sql: string): Effect.Effect<Phase, Co
   Effect.gen(function* () {
     yield* Metric.increment(queriesTotal)
     const handler = conn.env.simpleQuery
-    const session = conn.session!
     let error: PgError | undefined
     if (handler === undefined) {
       error = PgError.make(SqlState.FeatureNotSupported, "the simple query protocol is not supported by this server")
     } else {
-      let results = 0
-      const run = Stream.runForEach(
-        Stream.suspend(() => handler.handle(sql, session)),
-        (r) => {
-          results++
-          return sendResult(conn, r)
-        }
-      ).pipe(
-        Effect.zipRight(
-          Effect.sync(() => {
-            if (results === 0) conn.send({ _tag: "EmptyQueryResponse" })
-          })
-        )
-      )
-      const exit = yield* guarded(conn, run)
-      if (Exit.isFailure(exit)) error = yield* toPgError(exit.cause)
+      error = yield* runGuarded(conn, queryWork(conn, handler, sql))
     }
     if (error !== undefined) {
       yield* Metric.increment(queryErrors)
@@ -60,38 +41,84 @@ export const runSimpleQuery = (conn: Conn, sql: string): Effect.Effect<Phase, Co
     conn.send({ _tag: "ReadyForQuery", status: conn.transactionStatus })
     yield* conn.flush
     return Phase.Ready({ transactionStatus: conn.transactionStatus })
-  }).pipe(Effect.withSpan("pgwire.query", { attributes: { "db.statement": sql.length > 2048 ? sql.slice(0, 2048) : sql } }))
+  }).pipe(
+    Effect.withSpan("pgwire.query", {
+      attributes: { "db.statement": sql.length > 2048 ? sql.slice(0, 2048) : sql },
+      captureStackTrace: false
+    })
+  )
+
+/** Every result of the query string, sent as produced; EmptyQueryResponse when there is none. */
+const queryWork = (conn: Conn, handler: SimpleQueryHandlerShape, sql: string): Effect.Effect<void, PgError | ConnectionLost> => {
+  const session = conn.session!
+  const perStatement = statementHandlerOf(handler.handle)
+  if (perStatement !== undefined) {
+    // perStatement handlers: call the statement function in a plain loop (no Stream machinery per query).
+    return Effect.suspend(() => {
+      const statements = splitStatements(sql)
+      if (statements.length === 0) {
+        conn.send({ _tag: "EmptyQueryResponse" })
+        return Effect.void
+      }
+      let i = 0
+      const next: Effect.Effect<void, PgError | ConnectionLost> = Effect.suspend(() =>
+        i < statements.length
+          ? Effect.flatMap(perStatement(statements[i++]!, session), (r) => Effect.zipRight(sendResult(conn, r), next))
+          : Effect.void
+      )
+      return next
+    })
+  }
+  let results = 0
+  return Stream.runForEach(Stream.suspend(() => handler.handle(sql, session)), (r) => {
+    results++
+    return sendResult(conn, r)
+  }).pipe(
+    Effect.zipRight(
+      Effect.sync(() => {
+        if (results === 0) conn.send({ _tag: "EmptyQueryResponse" })
+      })
+    )
+  )
+}
 
 /**
- * Runs the handler's work so that a CancelRequest interrupts it (57014) and a
- * client that goes away interrupts it (the connection then ends).
+ * Runs the handler's work in a child fiber that a CancelRequest (57014) or
+ * the client going away (the connection then ends) can interrupt. Returns the
+ * error to send, if any.
  */
-const guarded = <E>(conn: Conn, run: Effect.Effect<void, E>) =>
+const runGuarded = (conn: Conn, work: Effect.Effect<void, PgError | ConnectionLost>) =>
   Effect.gen(function* () {
-    const cancelled = yield* Deferred.make<void>()
+    let cancelled = false
+    let lost = false
+    const fiber = yield* Effect.fork(work)
     const entry = conn.env.registry.entry(conn.processId)
-    if (entry !== undefined) entry.cancel = () => Deferred.unsafeDone(cancelled, Exit.void)
-    const exit = yield* Effect.exit(
-      Effect.raceFirst(
-        run,
-        Effect.raceFirst(
-          Effect.zipRight(Deferred.await(cancelled), Effect.fail(new Cancelled())),
-          Effect.zipRight(conn.transport.peerClosed, Effect.fail(new ConnectionLost({})))
-        )
-      )
-    )
+    if (entry !== undefined) {
+      entry.cancel = () => {
+        cancelled = true
+        fiber.unsafeInterruptAsFork(FiberId.none)
+      }
+    }
+    conn.transport.setPeerClosedHandler(() => {
+      lost = true
+      fiber.unsafeInterruptAsFork(FiberId.none)
+    })
+    const exit = yield* Fiber.await(fiber)
     if (entry !== undefined) entry.cancel = () => {}
-    return exit
+    conn.transport.setPeerClosedHandler(undefined)
+    if (lost) return yield* new ConnectionLost({})
+    if (Exit.isSuccess(exit)) return undefined
+    if (cancelled && Cause.isInterruptedOnly(exit.cause)) return canceledError()
+    return yield* toPgError(exit.cause)
   })
 
 /** Turns how the query failed into the ErrorResponse to send; connection loss is re-raised. */
-const toPgError = (cause: Cause.Cause<unknown>): Effect.Effect<PgError, ConnectionLost> => {
+const toPgError = (cause: Cause.Cause<PgError | ConnectionLost>): Effect.Effect<PgError, ConnectionLost> => {
   const failure = Cause.failureOption(cause)
   if (Option.isSome(failure)) {
     const e = failure.value
-    if (e instanceof PgError) return Effect.succeed(e)
-    if (e instanceof Cancelled) return Effect.succeed(canceledError)
     if (e instanceof ConnectionLost) return Effect.fail(e)
+    return Effect.succeed(e)
   }
   const defect = Cause.dieOption(cause)
   if (Option.isSome(defect) && defect.value instanceof RowEncodeError) {
@@ -131,15 +158,11 @@ const sendRows = (conn: Conn, r: RowsResult): Effect.Effect<void, ConnectionLost
     let count = 0
     const outbox = conn.outbox
     const limit = outbox.flushBytes
-    // Encode a chunk's rows straight into the outbox, flushing (and waiting for the socket) whenever it is full.
-    const encodeChunk = (rows: Chunk.Chunk<unknown>): Effect.Effect<void, ConnectionLost> => {
-      const arr = Chunk.toReadonlyArray(rows)
-      let i = 0
+    // Encodes rows straight into the outbox, flushing (and waiting for the socket) whenever it is full.
+    const encodeFrom = (it: Iterator<Row>): Effect.Effect<void, ConnectionLost> => {
       const loop: Effect.Effect<void, ConnectionLost> = Effect.suspend(() => {
-        const n = arr.length
-        while (i < n) {
-          encoder.encode(outbox.w, arr[i] as never)
-          i++
+        for (let n = it.next(); n.done !== true; n = it.next()) {
+          encoder.encode(outbox.w, n.value)
           count++
           if (outbox.w.length >= limit) return Effect.zipRight(conn.flush, loop)
         }
@@ -147,15 +170,17 @@ const sendRows = (conn: Conn, r: RowsResult): Effect.Effect<void, ConnectionLost
       })
       return loop
     }
-    return Stream.runForEachChunk(r.rows, encodeChunk).pipe(
-      Effect.zipRight(
-        Effect.sync(() => {
-          conn.send({ _tag: "CommandComplete", tag: r.tag ?? `SELECT ${count}` })
-          applyTransaction(conn, r.transaction)
-        })
-      ),
-      Effect.zipRight(conn.flushIfFull)
-    )
+    const complete = Effect.suspend(() => {
+      conn.send({ _tag: "CommandComplete", tag: r.tag ?? `SELECT ${count}` })
+      applyTransaction(conn, r.transaction)
+      return conn.flushIfFull
+    })
+    const iterable = rowsIterable(r)
+    const rows =
+      iterable !== undefined
+        ? Effect.suspend(() => encodeFrom(iterable[Symbol.iterator]()))
+        : Stream.runForEachChunk(r.rows, (chunk: Chunk.Chunk<Row>) => encodeFrom(Chunk.toReadonlyArray(chunk)[Symbol.iterator]()))
+    return Effect.zipRight(rows, complete)
   })
 
 const applyTransaction = (conn: Conn, change: TransactionChange | undefined): void => {
@@ -164,8 +189,4 @@ const applyTransaction = (conn: Conn, change: TransactionChange | undefined): vo
 }
 
 export const nextStatus = (status: TransactionStatus, change: TransactionChange): TransactionStatus =>
-  change === "begin"
-    ? (status === "I" ? "T" : status)
-    : change === "rollbackToSavepoint"
-      ? (status === "E" ? "T" : status)
-      : "I"
+  change === "begin" ? (status === "I" ? "T" : status) : "I"

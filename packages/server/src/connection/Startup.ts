@@ -5,6 +5,7 @@ import type { StartupInfo } from "../session/Session.js"
 import type { Conn } from "./Conn.js"
 import { type ConnectionEnd, FatalError, ProtocolViolation, SilentClose } from "./ConnectionErrors.js"
 import { Phase } from "./Phase.js"
+import { WAKE } from "../transport/Transport.js"
 
 /** Newest protocol minor version we speak (3.2, PostgreSQL 18). */
 export const NEWEST_MINOR = 2
@@ -29,7 +30,9 @@ export const runStartup = (conn: Conn): Effect.Effect<Phase, ConnectionEnd> =>
     let tls = false
     let gssAnswered = false
 
-    const first = yield* conn.transport.read
+    let first = yield* conn.transport.read
+    // A drain's wake-up: the startup race with the drain signal handles it.
+    while (first === WAKE) first = yield* conn.transport.read
     if (first === undefined) return Phase.Closed({ reason: "closed before startup" })
     if (first[0] === TLS_HANDSHAKE_RECORD && first.byteLength > 0) {
       const startTls = conn.transport.startTls

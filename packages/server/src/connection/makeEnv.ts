@@ -10,15 +10,15 @@ import { Registry } from "./Registry.js"
 
 /**
  * Reads the handler services present in the context (each optional) and
- * checks the options against them.
+ * checks the options against them (a per-connection auth function is checked
+ * per connection instead).
  */
 export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerError> =>
   Effect.gen(function* () {
     const simpleQuery = yield* Effect.serviceOption(SimpleQueryHandler)
     const authSource = yield* Effect.serviceOption(AuthSource)
     const parameters = yield* Effect.serviceOption(ServerParameters)
-    const probe = { user: "", database: "", startupParameters: new Map(), protocolVersion: { major: 3, minor: 0 }, remote: { _tag: "Memory" } as const, tls: undefined }
-    const method = config.auth(probe)
+    const method = config.fixedAuth
     if (Option.isNone(authSource) && (method === "password" || method === "md5" || method === "scram-sha-256")) {
       return yield* new ServerError({ reason: `auth method "${method}" needs an AuthSource layer` })
     }

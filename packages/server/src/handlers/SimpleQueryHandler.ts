@@ -31,8 +31,17 @@ export class SimpleQueryHandler extends Context.Tag("@pgwire-ts/server/SimpleQue
   }
 }
 
+// The statement function behind each perStatement `handle`: the server calls it directly, skipping the Stream.
+const statementHandlers = new WeakMap<SimpleQueryHandlerShape["handle"], StatementHandler>()
+
+/** The per-statement function a `handle` was made from by `perStatement` (internal fast path). */
+export const statementHandlerOf = (handle: SimpleQueryHandlerShape["handle"]): StatementHandler | undefined =>
+  statementHandlers.get(handle)
+
 /** The `handle` function of `SimpleQueryHandler.perStatement`. */
-export const perStatement =
-  (f: StatementHandler): SimpleQueryHandlerShape["handle"] =>
-  (query, session) =>
+export const perStatement = (f: StatementHandler): SimpleQueryHandlerShape["handle"] => {
+  const handle: SimpleQueryHandlerShape["handle"] = (query, session) =>
     Stream.fromIterable(splitStatements(query)).pipe(Stream.mapEffect((statement) => f(statement, session)))
+  statementHandlers.set(handle, f)
+  return handle
+}

@@ -49,16 +49,27 @@ export interface RowsOptions {
   readonly transaction?: TransactionChange | undefined
 }
 
+// Rows given as an Iterable: the server iterates them directly instead of running the Stream (same rows, less overhead).
+const iterableRows = new WeakMap<RowsResult, Iterable<Row>>()
+
+/** The Iterable a RowsResult was built from, if it was (internal fast path). */
+export const rowsIterable = (r: RowsResult): Iterable<Row> | undefined => iterableRows.get(r)
+
+const isStream = (u: unknown): u is Stream.Stream<Row, PgError> => typeof u === "object" && u !== null && Stream.StreamTypeId in u
+
 export const QueryResult = {
-  rows: (options: RowsOptions): QueryResult => ({
-    _tag: "Rows",
-    fields: options.fields,
-    rows: Stream.StreamTypeId in (options.rows as object)
-      ? (options.rows as Stream.Stream<Row, PgError>)
-      : Stream.fromIterable(options.rows as Iterable<Row>),
-    tag: options.tag,
-    transaction: options.transaction
-  }),
+  rows: (options: RowsOptions): QueryResult => {
+    const source = options.rows
+    const result: RowsResult = {
+      _tag: "Rows",
+      fields: options.fields,
+      rows: isStream(source) ? source : Stream.fromIterable(source),
+      tag: options.tag,
+      transaction: options.transaction
+    }
+    if (!isStream(source)) iterableRows.set(result, source)
+    return result
+  },
   command: (tag: string, options?: { readonly transaction?: TransactionChange | undefined }): QueryResult => ({
     _tag: "Command",
     tag,

@@ -84,9 +84,11 @@ const makeSide = (
       if (state.isClosed) return Effect.fail(closedError())
       // Copy: the writer may reuse its buffer once this write completes.
       const bytes = typeof chunk === "string" ? encoder.encode(chunk) : Uint8Array.prototype.slice.call(chunk)
+      // Room in the queue: no waiting. Full: wait for room or for the close.
+      if (outbound.unsafeOffer(bytes)) return Effect.void
       return Effect.raceFirst(
         Queue.offer(outbound, bytes).pipe(Effect.asVoid),
-        Effect.zipRight(Deferred.await(closed), Effect.fail(closedError()))
+        Effect.zipRight(Deferred.await(closed), Effect.failSync(closedError))
       )
     })
   }

@@ -12,8 +12,18 @@ export interface Transport {
   readonly tls: TlsInfo | undefined
   /** DER of the server certificate on a TLS connection (for SCRAM channel binding). */
   readonly serverCertificate: Uint8Array | undefined
-  /** The next input chunk, or undefined once the peer has closed. One reader at a time. */
-  readonly read: Effect.Effect<Uint8Array | undefined>
+  /**
+   * The next input chunk, undefined once the peer has closed, or WAKE when
+   * `wake()` was called (the reader then decides why). One reader at a time.
+   */
+  readonly read: Effect.Effect<Uint8Array | undefined | typeof WAKE>
+  /** Makes a pending or the next `read` return WAKE (used to end idle sessions on shutdown). */
+  readonly wake: () => void
+  /**
+   * The callback run when the peer closes or the socket fails (it interrupts a
+   * running query); replaces the previous one; runs at once if already closed.
+   */
+  readonly setPeerClosedHandler: (f: (() => void) | undefined) => void
   /** Input received and not yet read (the CVE-2021-23214 check before a TLS handshake). */
   readonly bufferedChunks: () => number
   /** Completes when the peer has closed or the socket failed. */
@@ -44,6 +54,8 @@ export interface ReadBackpressure {
 }
 
 const END = Symbol("end")
+/** What `Transport.read` returns after `wake()`. */
+export const WAKE = Symbol("wake")
 const HIGH_WATER = 1 << 20
 
 export interface SocketTransportOptions {
@@ -65,7 +77,9 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
   Effect.gen(function* () {
     const parent = yield* Effect.scope
     const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
-    const chunks = yield* Queue.unbounded<Uint8Array | typeof END>()
+    const chunks = yield* Queue.unbounded<Uint8Array | typeof END | typeof WAKE>()
+    let peerGone = false
+    let onPeerGone: (() => void) | undefined
     const peerClosed = yield* Deferred.make<void>()
     let queuedBytes = 0
     let paused = false
@@ -86,19 +100,22 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
         Effect.sync(() => {
           chunks.unsafeOffer(END)
           Deferred.unsafeDone(peerClosed, Exit.void)
+          peerGone = true
+          onPeerGone?.()
         })
       ),
       Effect.forkIn(scope)
     )
     const write = yield* Scope.extend(socket.writer, scope)
 
-    const read: Effect.Effect<Uint8Array | undefined> = Effect.suspend(() => {
+    const read: Effect.Effect<Uint8Array | undefined | typeof WAKE> = Effect.suspend(() => {
       if (ended) return Effect.succeed(undefined)
       return Effect.map(Queue.take(chunks), (c) => {
         if (c === END) {
           ended = true
           return undefined
         }
+        if (c === WAKE) return WAKE
         queuedBytes -= c.byteLength
         if (paused && queuedBytes === 0) {
           paused = false
@@ -120,6 +137,11 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
       read,
       bufferedChunks: () => chunks.unsafeSize().pipe((o) => (o._tag === "Some" ? o.value : 0)),
       peerClosed: Deferred.await(peerClosed),
+      wake: () => void chunks.unsafeOffer(WAKE),
+      setPeerClosedHandler: (f) => {
+        onPeerGone = f
+        if (peerGone) f?.()
+      },
       write,
       close,
       startTls: options.startTls ? options.startTls(stopReading) : undefined
