@@ -20,7 +20,8 @@ const connectionKey = SessionKey.make<Promise<DuckDBConnection> | undefined>("du
  */
 const duck = <A>(connection: DuckDBConnection, call: () => Promise<A>): Effect.Effect<A, PgError> =>
   Effect.async<A, PgError>((resume) => {
-    const pending = call()
+    // Through a promise chain: a call that throws synchronously becomes a rejection too.
+    const pending = Promise.resolve().then(call)
     pending.then(
       (a) => resume(Effect.succeed(a)),
       (e) => resume(Effect.fail(fromDuckDbError(e)))
