@@ -1,5 +1,5 @@
 import type * as Socket from "@effect/platform/Socket"
-import { Deferred, Effect, ExecutionStrategy, Exit, Fiber, Queue, Scope } from "effect"
+import { Effect, ExecutionStrategy, Exit, Fiber, Queue, Scope } from "effect"
 import type { RemoteInfo, TlsInfo } from "../session/ConnectionInfo.js"
 
 /**
@@ -26,8 +26,6 @@ export interface Transport {
   readonly setPeerClosedHandler: (f: (() => void) | undefined) => void
   /** Input received and not yet read (the CVE-2021-23214 check before a TLS handshake). */
   readonly bufferedChunks: () => number
-  /** Completes when the peer has closed or the socket failed. */
-  readonly peerClosed: Effect.Effect<void>
   readonly write: (bytes: Uint8Array) => Effect.Effect<void, Socket.SocketError>
   /** Ends the connection after pending writes; idempotent. */
   readonly close: Effect.Effect<void>
@@ -80,7 +78,6 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
     const chunks = yield* Queue.unbounded<Uint8Array | typeof END | typeof WAKE>()
     let peerGone = false
     let onPeerGone: (() => void) | undefined
-    const peerClosed = yield* Deferred.make<void>()
     let queuedBytes = 0
     let paused = false
     let ended = false
@@ -99,7 +96,6 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
       Effect.flatMap(() =>
         Effect.sync(() => {
           chunks.unsafeOffer(END)
-          Deferred.unsafeDone(peerClosed, Exit.void)
           peerGone = true
           onPeerGone?.()
         })
@@ -136,7 +132,6 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
       serverCertificate: options.serverCertificate,
       read,
       bufferedChunks: () => chunks.unsafeSize().pipe((o) => (o._tag === "Some" ? o.value : 0)),
-      peerClosed: Deferred.await(peerClosed),
       wake: () => void chunks.unsafeOffer(WAKE),
       setPeerClosedHandler: (f) => {
         onPeerGone = f
