@@ -69,6 +69,25 @@ describe("psql over TCP", () => {
   })
 })
 
+describe("psql with md5 and cleartext password auth", () => {
+  it("logs in with each method and reports it", async () => {
+    for (const auth of ["md5", "password"] as const) {
+      const other = await startServer({ auth })
+      try {
+        const r = await psql(["-h", "127.0.0.1", "-p", String(other.port), "-U", "carol", "-d", "demo", "-At", "-c", "whoami"], {
+          PGPASSWORD: "carol-pw"
+        })
+        expect(r.stderr).toBe("")
+        expect(r.stdout.trim()).toBe(`carol|demo|${auth}|none||3.0`)
+        const bad = await psql(["-h", "127.0.0.1", "-p", String(other.port), "-U", "carol", "-c", "whoami"], { PGPASSWORD: "x" })
+        expect(bad.stderr).toContain('password authentication failed for user "carol"')
+      } finally {
+        await other.stop()
+      }
+    }
+  })
+})
+
 describe("node-postgres over TCP", () => {
   it("queries, types, notices, transactions", async () => {
     const client = new pg.Client(connString())
