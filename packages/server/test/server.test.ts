@@ -1,10 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Oid } from "@pgwire-ts/protocol"
-import { Effect, Layer, Metric, Ref } from "effect"
+import { Oid, SqlState } from "@pgwire-ts/protocol"
+import { Deferred, Effect, Layer, Metric, Ref } from "effect"
 import pg from "pg"
 import { SimpleQueryHandler } from "../src/handlers/SimpleQueryHandler.js"
 import { queriesTotal } from "../src/connection/metrics.js"
 import { ResultSet } from "../src/results/ResultSet.js"
+import { QueryResult } from "../src/results/QueryResult.js"
+import { PgError } from "../src/errors/PgError.js"
 import { Server } from "../src/Server.js"
 import { SessionKey } from "../src/session/Session.js"
 import { Testing } from "../src/testing/Testing.js"
@@ -58,4 +60,28 @@ describe("Server", () => {
       expect((yield* b.query("x")).results[0]).toMatchObject({ rows: [["1"]] })
       expect((yield* Metric.value(queriesTotal)).count - before).toBe(3)
     }).pipe(Effect.provide(Testing.layer().pipe(Layer.provide(CountingHandler)))))
+
+  it.scopedLive("Session.onClose finalizers run when the client goes away; rollbackToSavepoint returns E to T", () =>
+    Effect.gen(function* () {
+      const closed = yield* Deferred.make<string>()
+      const handler = SimpleQueryHandler.perStatement((sql, session) =>
+        sql === "hook"
+          ? Effect.as(session.onClose(Deferred.succeed(closed, session.user).pipe(Effect.asVoid)), QueryResult.command("OK"))
+          : sql === "begin"
+          ? Effect.succeed(QueryResult.command("BEGIN", { transaction: "begin" }))
+          : sql === "to savepoint"
+          ? Effect.succeed(QueryResult.command("ROLLBACK", { transaction: "rollbackToSavepoint" }))
+          : Effect.fail(PgError.make(SqlState.SyntaxError, "no"))
+      )
+      yield* Effect.gen(function* () {
+        const c = yield* Testing.connect({ user: "hooked" })
+        yield* c.query("hook")
+        yield* c.query("begin")
+        expect((yield* c.query("bad")).transactionStatus).toBe("E")
+        expect((yield* c.query("to savepoint")).transactionStatus).toBe("T")
+        expect(yield* Deferred.isDone(closed)).toBe(false)
+        yield* c.close
+        expect(yield* Deferred.await(closed)).toBe("hooked")
+      }).pipe(Effect.provide(Testing.layer().pipe(Layer.provide(handler))))
+    }))
 })

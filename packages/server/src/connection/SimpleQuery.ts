@@ -189,4 +189,8 @@ const applyTransaction = (conn: Conn, change: TransactionChange | undefined): vo
 }
 
 export const nextStatus = (status: TransactionStatus, change: TransactionChange): TransactionStatus =>
-  change === "begin" ? (status === "I" ? "T" : status) : "I"
+  change === "begin"
+    ? (status === "I" ? "T" : status)
+    : change === "rollbackToSavepoint"
+      ? (status === "E" ? "T" : status)
+      : "I"
