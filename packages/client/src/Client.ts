@@ -300,13 +300,24 @@ const make = (config: ClientConfig): Effect.Effect<PgClient, PgConnectionError, 
 
     // A cached statement the server no longer has is dropped from the cache; outside a
     // transaction block the execution is retried once with a fresh Parse (it never ran).
+    // Handled in the completion callback: the hot path gets no extra Effect steps.
     const executeCached = (sql: string, params: ReadonlyArray<unknown>, format: ResultFormat, retried: boolean): Effect.Effect<QueryResult, PgQueryError> => {
       const attempt = (st: PreparedStatement) =>
-        Effect.catchIf(collect(sql, st, params, format), isStaleStatementError, (e) => {
-          cache.invalidate(sql, st)
-          return !retried && core.transactionStatus === "I" ? executeCached(sql, params, format, true) : Effect.fail(e)
+        Effect.async<QueryResult, PgQueryError>((resume) => {
+          const request = new ExtendedQueryRequest(core, sql, st, params, format, 0, {
+            _tag: "Collect",
+            done: (result) => {
+              if (!isQueryError(result)) return resume(Effect.succeed(result))
+              if (isStaleStatementError(result)) {
+                cache.invalidate(sql, st)
+                if (!retried && core.transactionStatus === "I") return resume(executeCached(sql, params, format, true))
+              }
+              resume(Effect.fail(result))
+            }
+          })
+          request.submit()
+          return Effect.sync(() => request.abandon())
         })
-      // Hot path: a cached statement needs no extra Effect steps.
       const cached = cache.peek(sql)
       return cached !== undefined ? attempt(cached) : Effect.flatMap(cache.get(sql), attempt)
     }

@@ -16,10 +16,17 @@ export interface QueryResult {
 
 /** Splits a command tag into the command and its row count (the last number; INSERT's OID is skipped). */
 export const parseCommandTag = (tag: string): { readonly command: string; readonly rowCount: number | undefined } => {
-  const m = /^(.*?)((?: \d+)+)$/.exec(tag)
-  if (m === null) return { command: tag, rowCount: undefined }
-  const numbers = m[2]!.trim().split(" ")
-  return { command: m[1]!, rowCount: Number(numbers[numbers.length - 1]) }
+  // Scan back over trailing " <digits>" groups (a plain loop: this runs once per query).
+  let end = tag.length
+  let rowCount: number | undefined
+  for (;;) {
+    let i = end
+    while (i > 0 && tag.charCodeAt(i - 1) >= 48 && tag.charCodeAt(i - 1) <= 57) i--
+    if (i === end || i === 0 || tag.charCodeAt(i - 1) !== 32) break
+    rowCount ??= Number(tag.slice(i, end))
+    end = i - 1
+  }
+  return { command: end === tag.length ? tag : tag.slice(0, end), rowCount }
 }
 
 export const makeQueryResult = (tag: string, fields: ReadonlyArray<FieldDescription>, rows: ReadonlyArray<Row>): QueryResult => {
