@@ -153,9 +153,9 @@ describe("authentication against a scripted server", () => {
   it("refuses ReadyForQuery before authentication, a long cancel key in 3.0, and an unknown protocol minor", async () => {
     expect((await authFailure(async (c) => c.send({ _tag: "ReadyForQuery", status: "I" }))).reason).toBe("Protocol")
     expect((await authFailure(async (c) => c.acceptStartup(new Uint8Array(32)))).reason).toBe("Protocol")
-    const minor = await authFailure(async (c) => c.send({ _tag: "NegotiateProtocolVersion", newestMinorVersion: 0x30001, unrecognizedOptions: [] }), { maxProtocolVersion: "3.2" })
+    const minor = await authFailure(async (c) => c.send({ _tag: "NegotiateProtocolVersion", newestVersion: 0x30001, unrecognizedOptions: [] }), { maxProtocolVersion: "3.2" })
     expect(minor.reason).toBe("Protocol")
-    const options = await authFailure(async (c) => c.send({ _tag: "NegotiateProtocolVersion", newestMinorVersion: 0x30002, unrecognizedOptions: ["_pq_.x"] }), { maxProtocolVersion: "3.2" })
+    const options = await authFailure(async (c) => c.send({ _tag: "NegotiateProtocolVersion", newestVersion: 0x30002, unrecognizedOptions: ["_pq_.x"] }), { maxProtocolVersion: "3.2" })
     expect(options.message).toContain("_pq_.x")
   })
 })
@@ -190,7 +190,7 @@ describe("protocol 3.2", () => {
   it("a server that negotiates 3.2 down to 3.0 with the whole version code is followed", async () => {
     server = await startFakeServer(async (conn) => {
       await conn.next()
-      conn.send({ _tag: "NegotiateProtocolVersion", newestMinorVersion: 0x30000, unrecognizedOptions: [] })
+      conn.send({ _tag: "NegotiateProtocolVersion", newestVersion: 0x30000, unrecognizedOptions: [] })
       conn.acceptStartup()
       await conn.until("Terminate")
     })

@@ -352,7 +352,7 @@ describe("startup variants", () => {
     })
     // PostgreSQL up to 17 sends its whole latest version code here (3 << 16 | 0), not just the
     // minor number the documentation names; libpq 18 compares it as a whole version code.
-    expect(be[0]).toEqual({ _tag: "NegotiateProtocolVersion", newestMinorVersion: 0x30000, unrecognizedOptions: ["_pq_.golden_option"] })
+    expect(be[0]).toEqual({ _tag: "NegotiateProtocolVersion", newestVersion: 0x30000, unrecognizedOptions: ["_pq_.golden_option"] })
     expect(be[1]).toEqual({ _tag: "AuthenticationOk" })
     expectSessionStart(be, "trust_user")
     expect(dataRowsText(be)).toEqual([["1"]])

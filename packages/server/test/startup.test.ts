@@ -49,13 +49,13 @@ describe("startup", () => {
   it.scopedLive("3.3 and _pq_ options get NegotiateProtocolVersion", () =>
     Effect.gen(function* () {
       const a = yield* (yield* Testing.open).startup({ protocol: { major: 3, minor: 3 } })
-      expect(a.negotiated).toEqual({ newestMinorVersion: 2, unrecognizedOptions: [] })
+      expect(a.negotiated).toEqual({ newestVersion: 0x30002, unrecognizedOptions: [] })
       expect(a.secretKey.byteLength).toBe(32)
       const b = yield* (yield* Testing.open).startup({ parameters: { "_pq_.x": "1", "_pq_.y": "2" } })
-      expect(b.negotiated).toEqual({ newestMinorVersion: 0, unrecognizedOptions: ["_pq_.x", "_pq_.y"] })
+      expect(b.negotiated).toEqual({ newestVersion: 0x30000, unrecognizedOptions: ["_pq_.x", "_pq_.y"] })
       expect(b.secretKey.byteLength).toBe(4)
       const q = yield* (yield* Testing.open).startup({ protocol: { major: 3, minor: 9 }, parameters: { "_pq_.z": "1" } })
-      expect(q.negotiated).toEqual({ newestMinorVersion: 2, unrecognizedOptions: ["_pq_.z"] })
+      expect(q.negotiated).toEqual({ newestVersion: 0x30002, unrecognizedOptions: ["_pq_.z"] })
     }).pipe(Effect.provide(TestLayer)))
 
   it.scopedLive("major version other than 3: FATAL 0A000", () =>

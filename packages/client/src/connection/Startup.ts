@@ -97,7 +97,7 @@ export class StartupRequest implements PendingRequest {
     const m = decodeBackendMessage(type, buf, start, end)
     switch (m._tag) {
       case "NegotiateProtocolVersion":
-        return this.negotiate(m.newestMinorVersion, m.unrecognizedOptions)
+        return this.negotiate(m.newestVersion, m.unrecognizedOptions)
       case "BackendKeyData":
         this.processId = m.processId
         this.secretKey = m.secretKey

@@ -318,30 +318,34 @@ export const decodeBackendKeyData = (r: Reader): BackendKeyData => {
 }
 
 /**
- * NegotiateProtocolVersion: the newest minor version the server supports for
+ * NegotiateProtocolVersion: the newest protocol version the server supports for
  * the requested major, and the `_pq_.` options it did not recognize.
+ * protocol.sgml calls the first field the "newest minor version", but
+ * PostgreSQL sends the whole version code ((major << 16) | minor, e.g. 196608
+ * for 3.0: see the golden capture negotiate-3.2) and libpq 18 reads it as one,
+ * so `newestVersion` holds the code as sent on the wire.
  */
 export const NegotiateProtocolVersion = Schema.TaggedStruct("NegotiateProtocolVersion", {
-  newestMinorVersion: Int32,
+  newestVersion: Int32,
   unrecognizedOptions: Schema.Array(CString)
 })
 export type NegotiateProtocolVersion = typeof NegotiateProtocolVersion.Type
 
 export const encodeNegotiateProtocolVersion = (w: Writer, m: NegotiateProtocolVersion): void => {
   const at = w.beginMessage(0x76)
-  w.int32(m.newestMinorVersion)
+  w.int32(m.newestVersion)
   w.int32(m.unrecognizedOptions.length)
   for (const name of m.unrecognizedOptions) w.cstring(name)
   w.endMessage(at)
 }
 
 export const decodeNegotiateProtocolVersion = (r: Reader): NegotiateProtocolVersion => {
-  const newestMinorVersion = r.int32()
+  const newestVersion = r.int32()
   const n = r.count32(1, "unrecognized options")
   const unrecognizedOptions = new Array<string>(n)
   for (let i = 0; i < n; i++) unrecognizedOptions[i] = r.cstring()
   r.done("NegotiateProtocolVersion")
-  return { _tag: "NegotiateProtocolVersion", newestMinorVersion, unrecognizedOptions }
+  return { _tag: "NegotiateProtocolVersion", newestVersion, unrecognizedOptions }
 }
 
 export const ParameterStatus = Schema.TaggedStruct("ParameterStatus", { name: CString, value: CString })

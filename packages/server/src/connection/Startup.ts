@@ -103,7 +103,8 @@ const acceptStartupMessage = (conn: Conn, m: StartupMessage, tls: boolean): Effe
     if (minor > NEWEST_MINOR || unrecognized.length > 0) {
       conn.send({
         _tag: "NegotiateProtocolVersion",
-        newestMinorVersion: Math.min(minor, NEWEST_MINOR),
+        // The whole version code, as PostgreSQL sends it and libpq 18 reads it.
+        newestVersion: (3 << 16) | Math.min(minor, NEWEST_MINOR),
         unrecognizedOptions: unrecognized
       })
     }

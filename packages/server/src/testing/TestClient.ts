@@ -40,7 +40,7 @@ export interface StartupOutcome {
   readonly secretKey: Uint8Array
   readonly parameters: ReadonlyMap<string, string>
   /** The NegotiateProtocolVersion the server sent, if any. */
-  readonly negotiated: { readonly newestMinorVersion: number; readonly unrecognizedOptions: ReadonlyArray<string> } | undefined
+  readonly negotiated: { readonly newestVersion: number; readonly unrecognizedOptions: ReadonlyArray<string> } | undefined
   /** Authentication requests seen, in order ("AuthenticationSASL"...). */
   readonly authentication: ReadonlyArray<string>
   readonly transactionStatus: "I" | "T" | "E"
@@ -202,7 +202,7 @@ export const makeTestClient = (socket: Socket.Socket): Effect.Effect<TestClient,
           const m = yield* receive
           switch (m._tag) {
             case "NegotiateProtocolVersion":
-              negotiated = { newestMinorVersion: m.newestMinorVersion, unrecognizedOptions: m.unrecognizedOptions }
+              negotiated = { newestVersion: m.newestVersion, unrecognizedOptions: m.unrecognizedOptions }
               break
             case "AuthenticationOk":
               authentication.push(m._tag)
