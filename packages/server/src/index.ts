@@ -25,3 +25,6 @@ export {
   type StatementOutcome,
   type TestClient
 } from "./testing/TestClient.js"
+export { CancelRegistry, type CancelRegistryShape, type CancelKey, makeCancelRegistry } from "./cancel/CancelRegistry.js"
+export type { QueryCancellation } from "./cancel/QueryCancellation.js"
+export { CurrentSession } from "./session/CurrentSession.js"

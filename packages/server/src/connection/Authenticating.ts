@@ -1,5 +1,4 @@
 import { SqlState } from "@pgwire-ts/protocol"
-import { randomBytes } from "node:crypto"
 import { Effect, Option } from "effect"
 import { certAuth } from "../auth/CertAuth.js"
 import { md5Auth } from "../auth/Md5Auth.js"
@@ -22,10 +21,10 @@ export const runAuthentication = (conn: Conn, info: StartupInfo): Effect.Effect<
   Effect.gen(function* () {
     const used = yield* authenticate(conn, info)
     const env = conn.env
-    conn.processId = env.registry.allocatePid()
     // 3.2 allows a longer cancel key; PostgreSQL 18 sends 32 bytes.
-    conn.secretKey = new Uint8Array(randomBytes(info.protocolVersion.minor >= 2 ? 32 : 4))
-    env.registry.register(conn.processId, conn.secretKey)
+    const key = yield* env.cancelRegistry.register(info.protocolVersion.minor >= 2 ? 32 : 4, conn.cancellation.trigger)
+    conn.processId = key.processId
+    conn.secretKey = key.secretKey
     conn.send({ _tag: "AuthenticationOk" })
     for (const [name, value] of yield* env.parameters.initial(info)) {
       conn.parameters.set(name, value)

@@ -7,6 +7,8 @@ import {
   ProtocolDecodeError
 } from "@pgwire-ts/protocol"
 import { Effect } from "effect"
+import type { CancelRegistryShape } from "../cancel/CancelRegistry.js"
+import { ConnectionCancellation } from "../cancel/QueryCancellation.js"
 import type { AuthSourceShape } from "../handlers/AuthSource.js"
 import type { ServerParametersShape } from "../handlers/ServerParameters.js"
 import type { SimpleQueryHandlerShape } from "../handlers/SimpleQueryHandler.js"
@@ -26,6 +28,8 @@ export interface ServerEnv {
   readonly authSource: AuthSourceShape | undefined
   readonly parameters: ServerParametersShape
   readonly registry: Registry
+  /** Process ids, cancel keys, and CancelRequest matching (the `CancelRegistry` service, or one per server). */
+  readonly cancelRegistry: CancelRegistryShape
   /** Secret behind the mock SCRAM salts of unknown users (stable for the server's life). */
   readonly mockScramSecret: Uint8Array
 }
@@ -44,6 +48,8 @@ export class Conn {
   /** Current ParameterStatus values. */
   readonly parameters = new Map<string, string>()
   session: Session | undefined
+  /** The running query's cancel state (what a CancelRequest for this session triggers). */
+  readonly cancellation: ConnectionCancellation
 
   constructor(
     public transport: Transport,
@@ -54,6 +60,7 @@ export class Conn {
       maxStartupSize: env.config.maxStartupPacketSize
     })
     this.outbox = new Outbox((b) => this.transport.write(b), env.config.outboxFlushBytes)
+    this.cancellation = new ConnectionCancellation(env.cancelRegistry.cancelProcess)
   }
 
   switchTransport(t: Transport): void {

@@ -67,9 +67,9 @@ export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effe
     Effect.ensuring(Effect.suspend(() => runCloseHooks(conn.session))),
     Effect.ensuring(
       Effect.suspend(() => {
-        if (conn.processId !== 0) registry.unregister(conn.processId)
         registry.connectionClosed(wake)
-        return Effect.zipRight(Metric.incrementBy(connectionsOpen, -1), conn.transport.close)
+        const unregister = conn.processId !== 0 ? env.cancelRegistry.unregister(conn.processId) : Effect.void
+        return Effect.zipRight(Effect.zipRight(unregister, Metric.incrementBy(connectionsOpen, -1)), conn.transport.close)
       })
     ),
     (eff) =>

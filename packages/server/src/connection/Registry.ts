@@ -1,20 +1,11 @@
-import { timingSafeEqual } from "node:crypto"
 import { Deferred, Effect, FiberId } from "effect"
-
-interface Entry {
-  readonly secretKey: Uint8Array
-  /** Interrupts the query the session is running, if any. */
-  cancel: () => void
-}
 
 /**
  * Server-wide bookkeeping shared by every connection: the open count (for
- * max_connections), process ids and cancel keys (for CancelRequest), and the
- * drain signal of a graceful shutdown.
+ * max_connections) and the drain signal of a graceful shutdown. Process ids
+ * and cancel keys live in the CancelRegistry.
  */
 export class Registry {
-  private nextPid: number
-  private readonly sessions = new Map<number, Entry>()
   private readonly drained = Deferred.unsafeMake<void>(FiberId.none)
   /** Completes when shutdown begins: idle sessions end, busy ones end after their query. */
   readonly draining = Deferred.unsafeMake<void>(FiberId.none)
@@ -22,10 +13,6 @@ export class Registry {
   open = 0
   /** Wakes each open connection's pending read, so idle sessions notice a drain. */
   private readonly wakers = new Set<() => void>()
-
-  constructor(firstPid: number) {
-    this.nextPid = firstPid
-  }
 
   connectionOpened(wake: () => void): void {
     this.open++
@@ -36,37 +23,6 @@ export class Registry {
     this.open--
     this.wakers.delete(wake)
     if (this.isDraining && this.open === 0) Deferred.unsafeDone(this.drained, Effect.void)
-  }
-
-  allocatePid(): number {
-    const pid = this.nextPid
-    // Process ids are positive Int32s, as on a real server.
-    this.nextPid = pid >= 0x7fffffff ? 1 : pid + 1
-    return pid
-  }
-
-  register(processId: number, secretKey: Uint8Array): Entry {
-    const entry: Entry = { secretKey, cancel: () => {} }
-    this.sessions.set(processId, entry)
-    return entry
-  }
-
-  entry(processId: number): Entry | undefined {
-    return this.sessions.get(processId)
-  }
-
-  unregister(processId: number): void {
-    this.sessions.delete(processId)
-  }
-
-  /** Cancels the running query of the session with this process id and key; false if none matched. */
-  cancel(processId: number, secretKey: Uint8Array): boolean {
-    const entry = this.sessions.get(processId)
-    if (entry === undefined) return false
-    const a = entry.secretKey
-    if (a.byteLength !== secretKey.byteLength || !timingSafeEqual(a, secretKey)) return false
-    entry.cancel()
-    return true
   }
 
   /** Starts draining; the effect completes once every connection has closed. */

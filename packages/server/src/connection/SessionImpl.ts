@@ -44,7 +44,8 @@ export const makeSession = (conn: Conn, info: StartupInfo, authMethod: AuthMetho
       }
       return ref as Ref.Ref<A>
     },
-    onClose: (finalizer) => Effect.sync(() => void hooks.push(finalizer))
+    onClose: (finalizer) => Effect.sync(() => void hooks.push(finalizer)),
+    cancellation: conn.cancellation.api
   }
   closeHooks.set(session, hooks)
   return session

@@ -1,17 +1,20 @@
 import { SqlState } from "@pgwire-ts/protocol"
-import { Cause, Chunk, Effect, Exit, Fiber, FiberId, Metric, Option, Stream } from "effect"
+import { Chunk, Effect, Metric, Stream } from "effect"
 import { PgError } from "../errors/PgError.js"
 import { type SimpleQueryHandlerShape, statementHandlerOf } from "../handlers/SimpleQueryHandler.js"
 import { type QueryResult, type Row, rowsIterable, type RowsResult, type TransactionChange } from "../results/QueryResult.js"
-import { RowEncodeError, RowEncoder } from "../results/RowEncoder.js"
+import { RowEncoder } from "../results/RowEncoder.js"
+import type { CurrentSession } from "../session/CurrentSession.js"
 import type { TransactionStatus } from "../session/Session.js"
 import { splitStatements } from "../sql/splitStatements.js"
 import type { Conn } from "./Conn.js"
-import { type ConnectionEnd, ConnectionLost } from "./ConnectionErrors.js"
+import type { ConnectionEnd, ConnectionLost } from "./ConnectionErrors.js"
 import { queryErrors, queriesTotal } from "./metrics.js"
 import { Phase } from "./Phase.js"
+import { runGuarded } from "./QueryRun.js"
 
-const canceledError = () => PgError.make(SqlState.QueryCanceled, "canceling statement due to user request")
+// Execute (ExtendedQuery.ts) runs its work the same way.
+export { runGuarded }
 
 /**
  * Runs one Query message: each statement's result as the handler produces it,
@@ -49,7 +52,7 @@ export const runSimpleQuery = (conn: Conn, sql: string): Effect.Effect<Phase, Co
   )
 
 /** Every result of the query string, sent as produced; EmptyQueryResponse when there is none. */
-const queryWork = (conn: Conn, handler: SimpleQueryHandlerShape, sql: string): Effect.Effect<void, PgError | ConnectionLost> => {
+const queryWork = (conn: Conn, handler: SimpleQueryHandlerShape, sql: string): Effect.Effect<void, PgError | ConnectionLost, CurrentSession> => {
   const session = conn.session!
   const perStatement = statementHandlerOf(handler.handle)
   if (perStatement !== undefined) {
@@ -61,7 +64,7 @@ const queryWork = (conn: Conn, handler: SimpleQueryHandlerShape, sql: string): E
         return Effect.void
       }
       let i = 0
-      const next: Effect.Effect<void, PgError | ConnectionLost> = Effect.suspend(() =>
+      const next: Effect.Effect<void, PgError | ConnectionLost, CurrentSession> = Effect.suspend(() =>
         i < statements.length
           ? Effect.flatMap(perStatement(statements[i++]!, session), (r) => Effect.zipRight(sendResult(conn, r), next))
           : Effect.void
@@ -79,57 +82,6 @@ const queryWork = (conn: Conn, handler: SimpleQueryHandlerShape, sql: string): E
         if (results === 0) conn.send({ _tag: "EmptyQueryResponse" })
       })
     )
-  )
-}
-
-/**
- * Runs the handler's work in a child fiber that a CancelRequest (57014) or
- * the client going away (the connection then ends) can interrupt. Returns the
- * error to send, if any.
- */
-const runGuarded = (conn: Conn, work: Effect.Effect<void, PgError | ConnectionLost>) =>
-  Effect.gen(function* () {
-    let cancelled = false
-    let lost = false
-    const fiber = yield* Effect.fork(work)
-    const entry = conn.env.registry.entry(conn.processId)
-    if (entry !== undefined) {
-      entry.cancel = () => {
-        cancelled = true
-        fiber.unsafeInterruptAsFork(FiberId.none)
-      }
-    }
-    conn.transport.setPeerClosedHandler(() => {
-      lost = true
-      fiber.unsafeInterruptAsFork(FiberId.none)
-    })
-    const exit = yield* Fiber.await(fiber)
-    if (entry !== undefined) entry.cancel = () => {}
-    conn.transport.setPeerClosedHandler(undefined)
-    if (lost) return yield* new ConnectionLost({})
-    if (Exit.isSuccess(exit)) return undefined
-    if (cancelled && Cause.isInterruptedOnly(exit.cause)) return canceledError()
-    return yield* toPgError(exit.cause)
-  })
-
-/** Turns how the query failed into the ErrorResponse to send; connection loss is re-raised. */
-const toPgError = (cause: Cause.Cause<PgError | ConnectionLost>): Effect.Effect<PgError, ConnectionLost> => {
-  const failure = Cause.failureOption(cause)
-  if (Option.isSome(failure)) {
-    const e = failure.value
-    if (e instanceof ConnectionLost) return Effect.fail(e)
-    return Effect.succeed(e)
-  }
-  const defect = Cause.dieOption(cause)
-  if (Option.isSome(defect) && defect.value instanceof RowEncodeError) {
-    return Effect.as(
-      Effect.logError("query handler produced a row that cannot be encoded", cause),
-      PgError.make(SqlState.InternalError, defect.value.message)
-    )
-  }
-  return Effect.as(
-    Effect.logError("query handler failed", cause),
-    PgError.make(SqlState.InternalError, "internal error in the query handler")
   )
 }
 

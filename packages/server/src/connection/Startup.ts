@@ -80,7 +80,8 @@ export const runStartup = (conn: Conn): Effect.Effect<Phase, ConnectionEnd> =>
           continue
         }
         case "CancelRequest": {
-          conn.env.registry.cancel(m.processId, m.secretKey)
+          // Nothing is answered, match or not (PostgreSQL closes the connection silently too).
+          yield* conn.env.cancelRegistry.cancel(m.processId, m.secretKey)
           return Phase.Closed({ reason: "cancel request" })
         }
         case "StartupMessage":

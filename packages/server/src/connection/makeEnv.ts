@@ -1,5 +1,6 @@
-import { randomBytes, randomInt } from "node:crypto"
+import { randomBytes } from "node:crypto"
 import { Effect, Option } from "effect"
+import { CancelRegistry, makeCancelRegistry } from "../cancel/CancelRegistry.js"
 import { AuthSource } from "../handlers/AuthSource.js"
 import { ServerParameters } from "../handlers/ServerParameters.js"
 import { SimpleQueryHandler } from "../handlers/SimpleQueryHandler.js"
@@ -18,6 +19,7 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
     const simpleQuery = yield* Effect.serviceOption(SimpleQueryHandler)
     const authSource = yield* Effect.serviceOption(AuthSource)
     const parameters = yield* Effect.serviceOption(ServerParameters)
+    const cancelRegistry = yield* Effect.serviceOption(CancelRegistry)
     const method = config.fixedAuth
     if (Option.isNone(authSource) && (method === "password" || method === "md5" || method === "scram-sha-256")) {
       return yield* new ServerError({ reason: `auth method "${method}" needs an AuthSource layer` })
@@ -30,7 +32,8 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
       simpleQuery: Option.getOrUndefined(simpleQuery),
       authSource: Option.getOrUndefined(authSource),
       parameters: Option.getOrElse(parameters, () => ServerParameters.defaults),
-      registry: new Registry(randomInt(1000, 1 << 22)),
+      registry: new Registry(),
+      cancelRegistry: Option.getOrElse(cancelRegistry, () => makeCancelRegistry()),
       mockScramSecret: new Uint8Array(randomBytes(32))
     }
   })

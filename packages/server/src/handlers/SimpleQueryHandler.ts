@@ -1,15 +1,19 @@
 import { Context, Effect, Layer, Stream } from "effect"
 import type { PgError } from "../errors/PgError.js"
 import type { QueryResult } from "../results/QueryResult.js"
+import type { CurrentSession } from "../session/CurrentSession.js"
 import type { Session } from "../session/Session.js"
 import { splitStatements } from "../sql/splitStatements.js"
 
-/** Answers a simple-protocol Query message: one result per statement, in order. */
+/**
+ * Answers a simple-protocol Query message: one result per statement, in order.
+ * The server provides `CurrentSession` (the same `session`) to what it runs.
+ */
 export interface SimpleQueryHandlerShape {
-  readonly handle: (query: string, session: Session) => Stream.Stream<QueryResult, PgError>
+  readonly handle: (query: string, session: Session) => Stream.Stream<QueryResult, PgError, CurrentSession>
 }
 
-export type StatementHandler = (statement: string, session: Session) => Effect.Effect<QueryResult, PgError>
+export type StatementHandler = (statement: string, session: Session) => Effect.Effect<QueryResult, PgError, CurrentSession>
 
 export class SimpleQueryHandler extends Context.Tag("@pgwire-ts/server/SimpleQueryHandler")<
   SimpleQueryHandler,

@@ -1,4 +1,5 @@
 import type { Effect, Ref } from "effect"
+import type { QueryCancellation } from "../cancel/QueryCancellation.js"
 import type { Notice } from "../errors/PgError.js"
 import type { RemoteInfo, TlsInfo } from "./ConnectionInfo.js"
 
@@ -45,4 +46,6 @@ export interface Session extends StartupInfo {
   readonly state: <A>(key: SessionKey<A>) => Ref.Ref<A>
   /** Runs `finalizer` when the connection ends, however it ends (e.g. to release per-session resources). */
   readonly onClose: (finalizer: Effect.Effect<void>) => Effect.Effect<void>
+  /** The Query Cancellation API: observe a cancel of the running query, or cancel it (or another session's). */
+  readonly cancellation: QueryCancellation
 }
