@@ -44,6 +44,7 @@ import type { QueryResult } from "./results/QueryResult.js"
 import { ResultBuffer } from "./results/ResultBuffer.js"
 import type { Row } from "./results/RowDecoder.js"
 import { openTransport } from "./transport/openTransport.js"
+import { registerCore } from "./replication/clientInternals.js"
 
 /** A NOTIFY received on a LISTENing connection. */
 export type Notification = NotificationResponse
@@ -459,6 +460,7 @@ const make = (config: ClientConfig): Effect.Effect<PgClient, PgConnectionError, 
       subscribeNotifications: Stream.fromPubSub(notificationHub, { scoped: true }),
       closed: Deferred.await(closedSignal)
     }
+    registerCore(client, core)
     return client
   })
 

@@ -17,3 +17,14 @@ export { PreparedStatement, type ResultFormat } from "./requests/PreparedStateme
 export type { SimpleQueryEvent } from "./requests/SimpleQuery.js"
 export { parseCommandTag, type QueryResult } from "./results/QueryResult.js"
 export type { Row } from "./results/RowDecoder.js"
+export {
+  LogicalReplication,
+  type LogicalReplicationOptions,
+  type LogicalReplicationStream,
+  type ReplicationConnectionOptions,
+  connectReplication
+} from "./replication/LogicalReplication.js"
+export type { ReplicationMessage } from "./replication/StartReplicationRequest.js"
+export { ChangeDecoder, type RelationName, type RowChange, type RowValues, UnknownRelationError } from "./replication/ChangeDecoder.js"
+export { createSlotCommand, dropSlotCommand, startReplicationCommand } from "./replication/commands.js"
+export { type CommittedTransaction, TransactionAssembler, TransactionFramingError } from "./replication/TransactionAssembler.js"
