@@ -15,3 +15,22 @@ export {
   type ScramVerifier
 } from "./ScramVerifier.js"
 export { tlsServerEndPointHash, tlsServerEndPointHashAlgorithm } from "./tlsServerEndPoint.js"
+export {
+  type BearerCredentials,
+  buildOAuthBearerChallenge,
+  buildOAuthBearerInitialResponse,
+  isBearerToken,
+  isOAuthBearerErrorAck,
+  OAUTHBEARER,
+  OAUTHBEARER_ERROR_ACK,
+  OAUTHBEARER_KVSEP,
+  OAUTHBEARER_MAX_MESSAGE_LENGTH,
+  type OAuthBearerChallenge,
+  type OAuthBearerClientResponse,
+  OAuthBearerError,
+  type OAuthBearerInitialResponseOptions,
+  oauthDiscoveryUrl,
+  parseBearerCredentials,
+  parseOAuthBearerChallenge,
+  parseOAuthBearerClientResponse
+} from "./oauthbearer.js"
