@@ -9,6 +9,9 @@
  *   UPDATE todos SET title = '...' | done = true [, ...] [WHERE column = value]
  *   DELETE FROM todos [WHERE column = value]
  *
+ * Wherever a value goes, `$1`, `$2`... may stand instead (extended query
+ * protocol); the parser records each parameter's type from where it stands.
+ *
  * Anything else is a `SqlSyntaxError` carrying the 1-based position of the
  * token where parsing stopped (the parser throws it internally; `parseStatement`
  * returns it as the Left of an Either).
@@ -19,9 +22,22 @@ export const COLUMNS = ["id", "title", "done", "created_at"] as const
 export type Column = (typeof COLUMNS)[number]
 export type Value = number | string | boolean
 
+/** `$n` (1-based), bound to a value when the statement runs. */
+export interface Param {
+  readonly _tag: "Param"
+  readonly index: number
+}
+
+export type Operand<A> = A | Param
+
+/** The PostgreSQL type a parameter gets from its place: a column's type, or int8 for LIMIT. */
+export type ParamType = "int4" | "int8" | "text" | "bool" | "timestamptz"
+
+export const COLUMN_TYPES: Readonly<Record<Column, ParamType>> = { id: "int4", title: "text", done: "bool", created_at: "timestamptz" }
+
 export interface Condition {
   readonly column: Column
-  readonly value: Value
+  readonly value: Operand<Value>
 }
 
 export type Statement =
@@ -30,25 +46,40 @@ export type Statement =
       readonly columns: ReadonlyArray<Column> | "count"
       readonly where: Condition | undefined
       readonly orderBy: { readonly column: Column; readonly descending: boolean } | undefined
-      readonly limit: number | undefined
+      readonly limit: Operand<number> | undefined
     }
   | { readonly _tag: "SelectConstant"; readonly value: number }
-  | { readonly _tag: "Insert"; readonly rows: ReadonlyArray<{ readonly title: string; readonly done: boolean }>; readonly returning: boolean }
-  | { readonly _tag: "Update"; readonly title: string | undefined; readonly done: boolean | undefined; readonly where: Condition | undefined }
+  | {
+      readonly _tag: "Insert"
+      readonly rows: ReadonlyArray<{ readonly title: Operand<string>; readonly done: Operand<boolean> }>
+      readonly returning: boolean
+    }
+  | {
+      readonly _tag: "Update"
+      readonly title: Operand<string> | undefined
+      readonly done: Operand<boolean> | undefined
+      readonly where: Condition | undefined
+    }
   | { readonly _tag: "Delete"; readonly where: Condition | undefined }
+
+/** A parsed statement and the types of its parameters ($1 at index 0; an unused number is text). */
+export interface ParsedSql {
+  readonly statement: Statement
+  readonly parameterTypes: ReadonlyArray<ParamType>
+}
 
 export class SqlSyntaxError extends Data.TaggedError("SqlSyntaxError")<{ readonly message: string; readonly position: number }> {}
 
 interface Token {
-  readonly kind: "word" | "number" | "string" | "punct"
+  readonly kind: "word" | "number" | "string" | "punct" | "param"
   readonly text: string
   readonly position: number
 }
 
 const tokenize = (sql: string): Array<Token> => {
   const tokens: Array<Token> = []
-  // Whitespace and comments are skipped; then a word, an integer, a 'string' or one punctuation mark.
-  const re = /\s+|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|'((?:[^']|'')*)'|([(),*=;])/y
+  // Whitespace and comments are skipped; then a word, an integer, a 'string', one punctuation mark or $n.
+  const re = /\s+|--[^\n]*|\/\*[\s\S]*?\*\/|([A-Za-z_][A-Za-z0-9_]*)|(-?\d+)|'((?:[^']|'')*)'|([(),*=;])|\$(\d+)/y
   let i = 0
   while (i < sql.length) {
     re.lastIndex = i
@@ -58,6 +89,7 @@ const tokenize = (sql: string): Array<Token> => {
     else if (m[2] !== undefined) tokens.push({ kind: "number", text: m[2], position: i + 1 })
     else if (m[3] !== undefined) tokens.push({ kind: "string", text: m[3].replace(/''/g, "'"), position: i + 1 })
     else if (m[4] !== undefined) tokens.push({ kind: "punct", text: m[4], position: i + 1 })
+    else if (m[5] !== undefined) tokens.push({ kind: "param", text: m[5], position: i + 1 })
     i = re.lastIndex
   }
   return tokens
@@ -65,6 +97,7 @@ const tokenize = (sql: string): Array<Token> => {
 
 class Parser {
   private at = 0
+  readonly parameterTypes: Array<ParamType | undefined> = []
   constructor(
     private readonly tokens: ReadonlyArray<Token>,
     private readonly length: number
@@ -104,7 +137,20 @@ class Parser {
     return this.fail(`a column (${COLUMNS.join(", ")})`)
   }
 
-  value(): Value {
+  /** `$n` here, recorded with the type its place gives it. */
+  private param(type: ParamType): Param | undefined {
+    const t = this.peek()
+    if (t?.kind !== "param") return undefined
+    const index = Number(t.text)
+    if (index < 1 || index > 65535) return this.fail("a parameter from $1 to $65535")
+    this.at++
+    this.parameterTypes[index - 1] ??= type
+    return { _tag: "Param", index }
+  }
+
+  value(type: ParamType): Operand<Value> {
+    const param = this.param(type)
+    if (param !== undefined) return param
     const t = this.peek()
     if (t === undefined) return this.fail("a value")
     this.at++
@@ -115,16 +161,18 @@ class Parser {
     return this.fail("a value")
   }
 
-  integer(): number {
+  integer(): Operand<number> {
+    const param = this.param("int8")
+    if (param !== undefined) return param
     const t = this.peek()
     if (t?.kind !== "number") return this.fail("an integer")
     this.at++
     return Number(t.text)
   }
 
-  boolean(): boolean {
-    const v = this.value()
-    if (typeof v === "boolean") return v
+  boolean(): Operand<boolean> {
+    const v = this.value("bool")
+    if (typeof v === "boolean" || typeof v === "object") return v
     // PostgreSQL reads 't'/'f' and 'true'/'false' literals as booleans too.
     if (v === "t" || v === "true") return true
     if (v === "f" || v === "false") return false
@@ -132,7 +180,9 @@ class Parser {
     return this.fail("true or false")
   }
 
-  string(): string {
+  string(): Operand<string> {
+    const param = this.param("text")
+    if (param !== undefined) return param
     const t = this.peek()
     if (t?.kind !== "string") return this.fail("a string literal")
     this.at++
@@ -143,7 +193,7 @@ class Parser {
     if (!this.accept("where")) return undefined
     const column = this.column()
     this.expect("=")
-    return { column, value: column === "done" ? this.boolean() : this.value() }
+    return { column, value: column === "done" ? this.boolean() : this.value(COLUMN_TYPES[column]) }
   }
 
   end(): void {
@@ -206,10 +256,10 @@ class Parser {
       this.fail("the columns title and optionally done")
     }
     this.expect("values")
-    const rows: Array<{ title: string; done: boolean }> = []
+    const rows: Array<{ title: Operand<string>; done: Operand<boolean> }> = []
     do {
       this.expect("(")
-      const row = { title: "", done: false }
+      const row: { title: Operand<string>; done: Operand<boolean> } = { title: "", done: false }
       columns.forEach((c, i) => {
         if (i > 0) this.expect(",")
         if (c === "title") row.title = this.string()
@@ -230,8 +280,8 @@ class Parser {
   private update(): Statement {
     this.expect("todos")
     this.expect("set")
-    let title: string | undefined
-    let done: boolean | undefined
+    let title: Operand<string> | undefined
+    let done: Operand<boolean> | undefined
     do {
       const column = this.column()
       this.expect("=")
@@ -257,8 +307,12 @@ class Parser {
 }
 
 /** Parses one statement. */
-export const parseStatement = (sql: string): Either.Either<Statement, SqlSyntaxError> =>
+export const parseStatement = (sql: string): Either.Either<ParsedSql, SqlSyntaxError> =>
   Either.try({
-    try: () => new Parser(tokenize(sql), sql.length).statement(),
+    try: () => {
+      const parser = new Parser(tokenize(sql), sql.length)
+      const statement = parser.statement()
+      return { statement, parameterTypes: Array.from(parser.parameterTypes, (t) => t ?? "text") }
+    },
     catch: (e) => (e instanceof SqlSyntaxError ? e : new SqlSyntaxError({ message: String(e), position: 1 }))
   })
