@@ -28,3 +28,14 @@ export {
 export { CancelRegistry, type CancelRegistryShape, type CancelKey, makeCancelRegistry } from "./cancel/CancelRegistry.js"
 export type { QueryCancellation } from "./cancel/QueryCancellation.js"
 export { CurrentSession } from "./session/CurrentSession.js"
+export { QueryParser, type ParsedStatement, type QueryParserShape } from "./handlers/QueryParser.js"
+export { ExtendedQueryHandler, type ExtendedQueryHandlerShape, type Portal } from "./handlers/ExtendedQueryHandler.js"
+export {
+  PortalStore,
+  makeInMemoryPortals,
+  type PortalHandle,
+  type PortalLimits,
+  type PortalStoreShape,
+  type PreparedStatement,
+  type SessionPortals
+} from "./handlers/PortalStore.js"

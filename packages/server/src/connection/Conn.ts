@@ -11,6 +11,7 @@ import type { CancelRegistryShape } from "../cancel/CancelRegistry.js"
 import { ConnectionCancellation } from "../cancel/QueryCancellation.js"
 import type { AuthSourceShape } from "../handlers/AuthSource.js"
 import type { ServerParametersShape } from "../handlers/ServerParameters.js"
+import type { ExtendedEnv, ExtendedSession } from "./ExtendedSession.js"
 import type { SimpleQueryHandlerShape } from "../handlers/SimpleQueryHandler.js"
 import type { ServerConfig } from "../ServerOptions.js"
 import type { Session, TransactionStatus } from "../session/Session.js"
@@ -25,6 +26,8 @@ import type { Registry } from "./Registry.js"
 export interface ServerEnv {
   readonly config: ServerConfig
   readonly simpleQuery: SimpleQueryHandlerShape | undefined
+  /** QueryParser + ExtendedQueryHandler (+ PortalStore); undefined without both: Parse answers 0A000. */
+  readonly extended: ExtendedEnv | undefined
   readonly authSource: AuthSourceShape | undefined
   readonly parameters: ServerParametersShape
   readonly registry: Registry
@@ -50,6 +53,8 @@ export class Conn {
   session: Session | undefined
   /** The running query's cancel state (what a CancelRequest for this session triggers). */
   readonly cancellation: ConnectionCancellation
+  /** Statements and portals, made on the first extended-query message. */
+  extended: ExtendedSession | undefined
 
   constructor(
     public transport: Transport,

@@ -4,6 +4,7 @@ import { PgError } from "../errors/PgError.js"
 import { adminShutdown, type Conn } from "./Conn.js"
 import type { ConnectionEnd } from "./ConnectionErrors.js"
 import { Phase } from "./Phase.js"
+import { beforeSimpleQuery, endOfTransactionPortals, runExtendedMessage } from "./ExtendedQuery.js"
 import { runSimpleQuery } from "./SimpleQuery.js"
 
 const accepts = new Set([
@@ -33,27 +34,25 @@ export const stepReady = (conn: Conn, phase: Phase & { _tag: "Ready" }): Effect.
     if (conn.env.registry.isDraining) return yield* adminShutdown()
     const m = yield* conn.expect("ready", accepts, "password", true)
     switch (m._tag) {
-      case "Query":
-        return yield* runSimpleQuery(conn, m.sql)
+      case "Query": {
+        yield* beforeSimpleQuery(conn)
+        const next = yield* runSimpleQuery(conn, m.sql)
+        yield* endOfTransactionPortals(conn)
+        return next
+      }
       case "Terminate":
         return Phase.Closed({ reason: "terminate" })
       case "Parse":
       case "Bind":
       case "Describe":
       case "Execute":
-      case "Close": {
-        // No extended-query support in this server: fail the exchange as PostgreSQL fails a bad Parse.
-        conn.sendError(
-          PgError.make(SqlState.FeatureNotSupported, "the extended query protocol is not supported by this server").toFields()
-        )
-        const status = phase.transactionStatus === "T" ? "E" : phase.transactionStatus
-        conn.transactionStatus = status
-        return Phase.SkipUntilSync({ transactionStatus: status })
-      }
+      case "Close":
+        return yield* runExtendedMessage(conn, m, phase)
       case "Flush":
         yield* conn.flush
         return phase
       case "Sync":
+        yield* endOfTransactionPortals(conn)
         conn.send({ _tag: "ReadyForQuery", status: phase.transactionStatus })
         yield* conn.flush
         return phase

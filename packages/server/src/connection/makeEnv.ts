@@ -7,6 +7,7 @@ import { SimpleQueryHandler } from "../handlers/SimpleQueryHandler.js"
 import { ServerError } from "../ServerError.js"
 import type { ServerConfig } from "../ServerOptions.js"
 import type { ServerEnv } from "./Conn.js"
+import { makeExtendedEnv } from "./ExtendedSession.js"
 import { Registry } from "./Registry.js"
 
 /**
@@ -27,9 +28,13 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
     if (method === "cert" && (config.tls === undefined || config.tls.requestCert !== true)) {
       return yield* new ServerError({ reason: `auth method "cert" needs tls with requestCert: true` })
     }
+    if ((method === "oauth" && config.oauth === undefined) || config.oauth?.issuer === "") {
+      return yield* new ServerError({ reason: `auth method "oauth" needs the oauth option with an issuer, scope and validate` })
+    }
     return {
       config,
       simpleQuery: Option.getOrUndefined(simpleQuery),
+      extended: yield* makeExtendedEnv,
       authSource: Option.getOrUndefined(authSource),
       parameters: Option.getOrElse(parameters, () => ServerParameters.defaults),
       registry: new Registry(),
