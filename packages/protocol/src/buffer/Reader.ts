@@ -28,7 +28,8 @@ export class Reader {
 
   /** Re-targets this reader at another range without allocating. */
   reset(bytes: Uint8Array, start: number, end: number): this {
-    ;(this as { buf: Buffer }).buf = asBuffer(bytes)
+    // Consecutive messages mostly come from the same chunk: skip the Buffer check then.
+    if (bytes !== this.buf) (this as { buf: Buffer }).buf = asBuffer(bytes)
     this.pos = start
     this.end = end
     return this

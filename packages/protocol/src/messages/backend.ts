@@ -484,7 +484,7 @@ export const encodeDataRow = (w: Writer, m: DataRow): void => {
     if (v === null) {
       w.int32(-1)
     } else {
-      w.int32(v.byteLength)
+      w.int32(v.length) // not byteLength: same value, read faster by V8
       w.bytes(v)
     }
   }

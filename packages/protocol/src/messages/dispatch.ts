@@ -255,11 +255,10 @@ const reader = new Reader(new Uint8Array(0))
 let lastInput: Uint8Array | undefined
 let lastBuffer: Buffer = Buffer.alloc(0)
 const asBuffer = (b: Uint8Array): Buffer => {
-  if (Buffer.isBuffer(b)) return b
-  if (b !== lastInput) {
-    lastInput = b
-    lastBuffer = Buffer.from(b.buffer, b.byteOffset, b.byteLength)
-  }
+  // Checked first: the messages of one chunk come in a row, and Buffer.isBuffer costs more.
+  if (b === lastInput) return lastBuffer
+  lastInput = b
+  lastBuffer = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength)
   return lastBuffer
 }
 

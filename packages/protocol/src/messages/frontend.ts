@@ -199,7 +199,7 @@ export const encodeBind = (w: Writer, m: Bind): void => {
     if (v === null) {
       w.int32(-1)
     } else {
-      w.int32(v.byteLength)
+      w.int32(v.length) // not byteLength: same value, read faster by V8
       w.bytes(v)
     }
   }
