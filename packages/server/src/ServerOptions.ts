@@ -1,5 +1,6 @@
 import { Duration } from "effect"
 import { DEFAULT_MAX_MESSAGE_SIZE, DEFAULT_MAX_STARTUP_SIZE } from "@pgwire-ts/protocol"
+import type { OAuthOptions } from "./auth/OAuthBearerAuth.js"
 import type { StartupInfo } from "./session/Session.js"
 import type { TlsOptions } from "./transport/TlsOptions.js"
 
@@ -7,9 +8,10 @@ import type { TlsOptions } from "./transport/TlsOptions.js"
  * How clients authenticate. "md5" switches to SCRAM for users whose stored
  * credential is a SCRAM verifier (as PostgreSQL does); "scram-sha-256" offers
  * SCRAM-SHA-256-PLUS first on TLS connections; "cert" requires a TLS client
- * certificate whose CN is the user name.
+ * certificate whose CN is the user name; "oauth" is PostgreSQL 18's OAUTHBEARER
+ * with the `oauth` options' validator.
  */
-export type AuthMethod = "trust" | "password" | "md5" | "scram-sha-256" | "cert"
+export type AuthMethod = "trust" | "password" | "md5" | "scram-sha-256" | "cert" | "oauth"
 
 export interface ServerLimits {
   /** Largest message a client may send (default 1 GiB - 1, as PostgreSQL). */
@@ -36,6 +38,8 @@ export interface ServerOptions extends ServerLimits {
   readonly tls?: TlsOptions | undefined
   /** Default "trust". */
   readonly auth?: AuthMethod | ((info: StartupInfo) => AuthMethod) | undefined
+  /** Issuer, scope and token validator of the "oauth" method. */
+  readonly oauth?: OAuthOptions | undefined
 }
 
 /** ServerOptions with every default filled in. */
@@ -47,6 +51,7 @@ export interface ServerConfig {
   readonly auth: (info: StartupInfo) => AuthMethod
   /** The method when it is the same for every connection (checked against the handlers at start). */
   readonly fixedAuth: AuthMethod | undefined
+  readonly oauth: OAuthOptions | undefined
   readonly maxMessageSize: number
   readonly maxStartupPacketSize: number
   readonly maxConnections: number
@@ -64,6 +69,7 @@ export const resolveConfig = (o: ServerOptions): ServerConfig => {
     tls: o.tls,
     auth: typeof auth === "function" ? auth : () => auth,
     fixedAuth: typeof auth === "function" ? undefined : auth,
+    oauth: o.oauth,
     maxMessageSize: o.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
     maxStartupPacketSize: o.maxStartupPacketSize ?? DEFAULT_MAX_STARTUP_SIZE,
     maxConnections: o.maxConnections ?? 100,

@@ -1,6 +1,7 @@
 export { Server, type ServerAddress, type ServerShape } from "./Server.js"
 export { ServerError } from "./ServerError.js"
 export type { AuthMethod, ServerLimits, ServerOptions } from "./ServerOptions.js"
+export type { OAuthOptions, OAuthValidation } from "./auth/OAuthBearerAuth.js"
 export type { TlsOptions } from "./transport/TlsOptions.js"
 export { SimpleQueryHandler, type SimpleQueryHandlerShape, type StatementHandler, perStatement } from "./handlers/SimpleQueryHandler.js"
 export { AuthSource, type AuthSourceShape, Credential, CredentialError } from "./handlers/AuthSource.js"
@@ -39,3 +40,14 @@ export {
   type PreparedStatement,
   type SessionPortals
 } from "./handlers/PortalStore.js"
+export type {
+  CopyBothOptions,
+  CopyBothResult,
+  CopyFormatCode,
+  CopyInOptions,
+  CopyInResult,
+  CopyOutOptions,
+  CopyOutResult,
+  CopyResult
+} from "./copy/CopyResult.js"
+export type { CopyFromOptions, CopySpec, CopyToOptions } from "./copy/CopyRows.js"

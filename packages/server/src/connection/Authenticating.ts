@@ -2,6 +2,7 @@ import { SqlState } from "@pgwire-ts/protocol"
 import { Effect, Option } from "effect"
 import { certAuth } from "../auth/CertAuth.js"
 import { md5Auth } from "../auth/Md5Auth.js"
+import { oauthBearerAuth } from "../auth/OAuthBearerAuth.js"
 import { passwordAuth } from "../auth/PasswordAuth.js"
 import { scramAuth } from "../auth/ScramAuth.js"
 import { PgError } from "../errors/PgError.js"
@@ -19,7 +20,7 @@ import { makeSession } from "./SessionImpl.js"
  */
 export const runAuthentication = (conn: Conn, info: StartupInfo): Effect.Effect<Phase, ConnectionEnd> =>
   Effect.gen(function* () {
-    const used = yield* authenticate(conn, info)
+    const { method: used, authnId } = yield* authenticate(conn, info)
     const env = conn.env
     // 3.2 allows a longer cancel key; PostgreSQL 18 sends 32 bytes.
     const key = yield* env.cancelRegistry.register(info.protocolVersion.minor >= 2 ? 32 : 4, conn.cancellation.trigger)
@@ -31,13 +32,16 @@ export const runAuthentication = (conn: Conn, info: StartupInfo): Effect.Effect<
       conn.send({ _tag: "ParameterStatus", name, value })
     }
     conn.send({ _tag: "BackendKeyData", processId: conn.processId, secretKey: conn.secretKey })
-    conn.session = makeSession(conn, info, used)
+    conn.session = makeSession(conn, info, used, authnId)
     conn.send({ _tag: "ReadyForQuery", status: "I" })
     yield* conn.flush
     return Phase.Ready({ transactionStatus: "I" })
   })
 
-const authenticate = (conn: Conn, info: StartupInfo): Effect.Effect<AuthMethodUsed, ConnectionEnd> =>
+const authenticate = (
+  conn: Conn,
+  info: StartupInfo
+): Effect.Effect<{ readonly method: AuthMethodUsed; readonly authnId?: string | undefined }, ConnectionEnd> =>
   Effect.gen(function* () {
     const method = yield* Effect.try({
       try: () => conn.env.config.auth(info),
@@ -52,24 +56,35 @@ const authenticate = (conn: Conn, info: StartupInfo): Effect.Effect<AuthMethodUs
     }
     switch (method) {
       case "trust":
-        return "trust"
+        return { method: "trust" }
       case "cert":
         yield* certAuth(conn, user)
-        return "cert"
+        return { method: "cert", authnId: user }
+      case "oauth": {
+        const options = conn.env.config.oauth
+        if (options === undefined) {
+          return yield* new FatalError({
+            error: PgError.make(SqlState.InternalError, "oauth authentication needs the oauth server option", { severity: "FATAL" })
+          })
+        }
+        return { method: "OAUTHBEARER", authnId: yield* oauthBearerAuth(conn, info, options) }
+      }
     }
     const credential = yield* lookup(conn, info)
     switch (method) {
       case "password":
         yield* passwordAuth(conn, user, credential)
-        return "password"
+        return { method: "password", authnId: user }
       case "md5": {
         // As PostgreSQL: an md5 method with a SCRAM secret stored uses SCRAM.
-        if (Option.isSome(credential) && credential.value._tag === "Scram") return yield* scramAuth(conn, user, credential)
+        if (Option.isSome(credential) && credential.value._tag === "Scram") {
+          return { method: yield* scramAuth(conn, user, credential), authnId: user }
+        }
         yield* md5Auth(conn, user, credential as Option.Option<Exclude<Credential, { _tag: "Scram" }>>)
-        return "md5"
+        return { method: "md5", authnId: user }
       }
       case "scram-sha-256":
-        return yield* scramAuth(conn, user, credential)
+        return { method: yield* scramAuth(conn, user, credential), authnId: user }
     }
   })
 

@@ -15,13 +15,14 @@ export const runCloseHooks = (session: Session | undefined): Effect.Effect<void>
   })
 
 /** The Session handlers see, backed by the connection's state and outbox. */
-export const makeSession = (conn: Conn, info: StartupInfo, authMethod: AuthMethodUsed): Session => {
+export const makeSession = (conn: Conn, info: StartupInfo, authMethod: AuthMethodUsed, authnId?: string): Session => {
   const states = new Map<SessionKey<unknown>, Ref.Ref<unknown>>()
   const hooks: Array<Effect.Effect<void>> = []
   const session: Session = {
     ...info,
     processId: conn.processId,
     authMethod,
+    authnId,
     transactionStatus: Effect.sync(() => conn.transactionStatus),
     parameter: (name) => Effect.sync(() => conn.parameters.get(name)),
     // A broken socket is noticed (and the connection ended) by the query runner's own writes.

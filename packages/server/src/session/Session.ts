@@ -7,7 +7,7 @@ import type { RemoteInfo, TlsInfo } from "./ConnectionInfo.js"
 export type TransactionStatus = "I" | "T" | "E"
 
 /** How the client proved who it is. */
-export type AuthMethodUsed = "trust" | "password" | "md5" | "SCRAM-SHA-256" | "SCRAM-SHA-256-PLUS" | "cert"
+export type AuthMethodUsed = "trust" | "password" | "md5" | "SCRAM-SHA-256" | "SCRAM-SHA-256-PLUS" | "cert" | "OAUTHBEARER"
 
 /** What is known of a connection once its StartupMessage is read (before authentication). */
 export interface StartupInfo {
@@ -35,6 +35,11 @@ export const SessionKey = {
 export interface Session extends StartupInfo {
   readonly processId: number
   readonly authMethod: AuthMethodUsed
+  /**
+   * The identity authentication proved (PostgreSQL's authn_id): the user for
+   * password methods and cert, the validator's `authnId` for OAUTHBEARER; undefined for trust.
+   */
+  readonly authnId: string | undefined
   readonly transactionStatus: Effect.Effect<TransactionStatus>
   /** Current value of a parameter reported with ParameterStatus (server_version, application_name...). */
   readonly parameter: (name: string) => Effect.Effect<string | undefined>
