@@ -4,8 +4,10 @@ import { PgError } from "../errors/PgError.js"
 import type { ExtendedQueryHandlerShape } from "../handlers/ExtendedQueryHandler.js"
 import { type QueryResult, type Row, rowsIterable, type RowsResult, type TransactionChange } from "../results/QueryResult.js"
 import type { OpenPortal } from "../extended/OpenPortal.js"
+import { CurrentSession } from "../session/CurrentSession.js"
 import type { Conn } from "./Conn.js"
 import type { ConnectionLost } from "./ConnectionErrors.js"
+import { runCopy } from "./Copy.js"
 import type { ExtendedSession } from "./ExtendedSession.js"
 import { nextStatus } from "./SimpleQuery.js"
 
@@ -58,6 +60,12 @@ const start = (
       conn.send({ _tag: "CommandComplete", tag: r.tag })
       applyChange(conn, ext, r.transaction)
       return conn.flushIfFull
+    case "CopyIn":
+    case "CopyOut":
+    case "CopyBoth":
+      // The copy sub-protocol, then CommandComplete (CopyData follows Execute as after a simple Query).
+      p.state = "commandDone"
+      return Effect.provideService(runCopy(conn, r), CurrentSession, conn.session!)
     case "Rows": {
       // DataRows follow the statement's description, which is what the client decodes them with.
       const described = p.portal.fields

@@ -10,6 +10,7 @@ import { splitStatements } from "../sql/splitStatements.js"
 import type { Conn } from "./Conn.js"
 import type { ConnectionEnd, ConnectionLost } from "./ConnectionErrors.js"
 import { queryErrors, queriesTotal } from "./metrics.js"
+import { runCopy } from "./Copy.js"
 import { Phase } from "./Phase.js"
 import { runGuarded } from "./QueryRun.js"
 
@@ -85,7 +86,7 @@ const queryWork = (conn: Conn, handler: SimpleQueryHandlerShape, sql: string): E
   )
 }
 
-const sendResult = (conn: Conn, r: QueryResult): Effect.Effect<void, ConnectionLost | PgError> => {
+const sendResult = (conn: Conn, r: QueryResult): Effect.Effect<void, ConnectionLost | PgError, CurrentSession> => {
   switch (r._tag) {
     case "Empty":
       return Effect.sync(() => conn.send({ _tag: "EmptyQueryResponse" }))
@@ -97,6 +98,10 @@ const sendResult = (conn: Conn, r: QueryResult): Effect.Effect<void, ConnectionL
       })
     case "Rows":
       return sendRows(conn, r)
+    case "CopyIn":
+    case "CopyOut":
+    case "CopyBoth":
+      return runCopy(conn, r)
   }
 }
 

@@ -1,4 +1,6 @@
 import { Stream } from "effect"
+import { copyFrom, copyTo } from "../copy/CopyRows.js"
+import { copyBoth, copyIn, copyOut, type CopyResult } from "../copy/CopyResult.js"
 import type { PgError } from "../errors/PgError.js"
 import type { Field } from "./Field.js"
 
@@ -39,8 +41,8 @@ export interface EmptyResult {
   readonly _tag: "Empty"
 }
 
-/** What one statement produced. */
-export type QueryResult = RowsResult | CommandResult | EmptyResult
+/** What one statement produced; the COPY variants switch the connection into a copy sub-protocol. */
+export type QueryResult = RowsResult | CommandResult | EmptyResult | CopyResult
 
 export interface RowsOptions {
   readonly fields: ReadonlyArray<Field>
@@ -75,5 +77,15 @@ export const QueryResult = {
     tag,
     transaction: options?.transaction
   }),
-  empty: { _tag: "Empty" } as QueryResult
+  empty: { _tag: "Empty" } as QueryResult,
+  /** COPY FROM STDIN, bytes: the handler consumes the CopyData payloads. */
+  copyIn: copyIn as (...args: Parameters<typeof copyIn>) => QueryResult,
+  /** COPY TO STDOUT, bytes: one CopyData per element. */
+  copyOut: copyOut as (...args: Parameters<typeof copyOut>) => QueryResult,
+  /** Copy-both (replication): inbound and outbound CopyData streams. */
+  copyBoth: copyBoth as (...args: Parameters<typeof copyBoth>) => QueryResult,
+  /** COPY FROM STDIN, rows: parsed in the statement's format (text, CSV, binary) and decoded per column type. */
+  copyFrom: copyFrom as (...args: Parameters<typeof copyFrom>) => QueryResult,
+  /** COPY TO STDOUT, rows: JS values encoded in the statement's format, one CopyData per row. */
+  copyTo: copyTo as (...args: Parameters<typeof copyTo>) => QueryResult
 } as const
