@@ -18,7 +18,7 @@ const connectionKey = SessionKey.make<Promise<DuckDBConnection> | undefined>("du
  * client going away, server shutdown), the DuckDB query is interrupted too,
  * and the interruption completes only once DuckDB has let go of the call.
  */
-const duck = <A>(connection: DuckDBConnection, call: () => Promise<A>): Effect.Effect<A, PgError> =>
+export const duck = <A>(connection: DuckDBConnection, call: () => Promise<A>): Effect.Effect<A, PgError> =>
   Effect.async<A, PgError>((resume) => {
     // Through a promise chain: a call that throws synchronously becomes a rejection too.
     const pending = Promise.resolve().then(call)
@@ -73,8 +73,15 @@ export const runStatement = (connection: DuckDBConnection, statement: string): E
       Effect.map((reader) => QueryResult.command(`LOAD ${String(reader.getRows()[0]?.[0] ?? 0)}`))
     )
   }
-  return Effect.flatMap(duck(connection, () => connection.stream(statement)), (result) => describe(connection, statement, result))
+  return runDescribed(connection, statement, () => connection.stream(statement))
 }
+
+/** Starts a streaming DuckDB result (a statement or a bound prepared statement) and describes it. */
+export const runDescribed = (
+  connection: DuckDBConnection,
+  statement: string,
+  start: () => Promise<DuckDBResult>
+): Effect.Effect<QueryResult, PgError> => Effect.flatMap(duck(connection, start), (result) => describe(connection, statement, result))
 
 const describe = (connection: DuckDBConnection, statement: string, result: DuckDBResult): Effect.Effect<QueryResult, PgError> => {
   switch (result.returnType) {
