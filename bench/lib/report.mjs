@@ -30,7 +30,7 @@ export const fmtRatio = (row) => {
 /** Prints rows as an aligned table: name, ours, peer, ratio (and the peer's name). */
 export const printTable = (title, rows, write = (s) => process.stdout.write(s)) => {
   const header = ["name", "unit", "ours", "peer", "ratio", "peer is"]
-  const lines = rows.map((r) => [r.name, r.unit, fmt(r.ours), fmt(r.peer), fmtRatio(r), r.peerName ?? "-"])
+  const lines = rows.map((r) => [r.name, r.unit ?? "-", fmt(r.ours), fmt(r.peer), fmtRatio(r), r.peerName ?? "-"])
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => String(l[i]).length)))
   const line = (cells) =>
     cells.map((c, i) => (i >= 2 && i <= 4 ? String(c).padStart(widths[i]) : String(c).padEnd(widths[i]))).join("  ")
@@ -38,10 +38,11 @@ export const printTable = (title, rows, write = (s) => process.stdout.write(s)) 
   write(line(header) + "\n")
   write(widths.map((w) => "-".repeat(w)).join("  ") + "\n")
   for (const l of lines) write(line(l) + "\n")
-  const notes = rows.filter((r) => r.note)
+  write("(ratio > 1 means ours is better: ours/peer for rates, peer/ours for times and memory)\n")
+  const notes = rows.filter((r) => r.note || r.skipped)
   if (notes.length > 0) {
     write("\n")
-    for (const r of notes) write(`  ${r.name}: ${r.note}\n`)
+    for (const r of notes) write(`  ${r.name}: ${r.skipped ? `SKIPPED: ${r.skipped}` : r.note}\n`)
   }
 }
 
