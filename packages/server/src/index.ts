@@ -51,3 +51,11 @@ export type {
   CopyResult
 } from "./copy/CopyResult.js"
 export type { CopyFromOptions, CopySpec, CopyToOptions } from "./copy/CopyRows.js"
+export {
+  makeNotifications,
+  type Notification,
+  type NotificationListener,
+  Notifications,
+  type NotificationsOptions,
+  type NotificationsShape
+} from "./notifications/Notifications.js"

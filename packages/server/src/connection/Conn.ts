@@ -11,6 +11,7 @@ import type { CancelRegistryShape } from "../cancel/CancelRegistry.js"
 import { ConnectionCancellation } from "../cancel/QueryCancellation.js"
 import type { AuthSourceShape } from "../handlers/AuthSource.js"
 import type { ServerParametersShape } from "../handlers/ServerParameters.js"
+import type { NotificationsShape } from "../notifications/Notifications.js"
 import type { ExtendedEnv, ExtendedSession } from "./ExtendedSession.js"
 import type { SimpleQueryHandlerShape } from "../handlers/SimpleQueryHandler.js"
 import type { ServerConfig } from "../ServerOptions.js"
@@ -33,6 +34,8 @@ export interface ServerEnv {
   readonly registry: Registry
   /** Process ids, cancel keys, and CancelRequest matching (the `CancelRegistry` service, or one per server). */
   readonly cancelRegistry: CancelRegistryShape
+  /** LISTEN/NOTIFY hub (the `Notifications` service, or one per server). */
+  readonly notifications: NotificationsShape
   /** Secret behind the mock SCRAM salts of unknown users (stable for the server's life). */
   readonly mockScramSecret: Uint8Array
 }
@@ -53,6 +56,11 @@ export class Conn {
   session: Session | undefined
   /** The running query's cancel state (what a CancelRequest for this session triggers). */
   readonly cancellation: ConnectionCancellation
+  /**
+   * Output that waits for the session to be idle (notifications): run when a
+   * wakeable read has no message to return, before it blocks, and again on a wake-up.
+   */
+  idleWork: (() => Effect.Effect<void, ConnectionLost> | undefined) | undefined
   /** Statements and portals, made on the first extended-query message. */
   extended: ExtendedSession | undefined
 
@@ -89,6 +97,10 @@ export class Conn {
           )
         }
         if (m !== undefined) return Effect.succeed(m)
+        if (wakeable && this.idleWork !== undefined) {
+          const idle = this.idleWork()
+          if (idle !== undefined) return Effect.zipRight(idle, loop)
+        }
         return Effect.flatMap(this.transport.read, (chunk) => {
           if (chunk === undefined) return Effect.fail(new ConnectionLost({}))
           if (chunk === WAKE) return wakeable && this.env.registry.isDraining ? Effect.fail(adminShutdown()) : loop

@@ -1,6 +1,7 @@
 import { Effect, Ref } from "effect"
 import { noticeFields } from "../errors/PgError.js"
 import type { AuthMethodUsed, Session, SessionKey, StartupInfo } from "../session/Session.js"
+import { SessionNotifications } from "../notifications/SessionNotifications.js"
 import type { Conn } from "./Conn.js"
 
 const closeHooks = new WeakMap<Session, Array<Effect.Effect<void>>>()
@@ -18,6 +19,18 @@ export const runCloseHooks = (session: Session | undefined): Effect.Effect<void>
 export const makeSession = (conn: Conn, info: StartupInfo, authMethod: AuthMethodUsed, authnId?: string): Session => {
   const states = new Map<SessionKey<unknown>, Ref.Ref<unknown>>()
   const hooks: Array<Effect.Effect<void>> = []
+  const hub = conn.env.notifications
+  // Made on the first LISTEN; the session stops listening when the connection ends.
+  let inbox: SessionNotifications | undefined
+  const listener = (): SessionNotifications => {
+    if (inbox === undefined) {
+      const made = new SessionNotifications(conn)
+      inbox = made
+      conn.idleWork = made.idleWork
+      hooks.push(hub.unlisten("*", made))
+    }
+    return inbox
+  }
   const session: Session = {
     ...info,
     processId: conn.processId,
@@ -46,7 +59,11 @@ export const makeSession = (conn: Conn, info: StartupInfo, authMethod: AuthMetho
       return ref as Ref.Ref<A>
     },
     onClose: (finalizer) => Effect.sync(() => void hooks.push(finalizer)),
-    cancellation: conn.cancellation.api
+    cancellation: conn.cancellation.api,
+    listen: (channel) => Effect.suspend(() => hub.listen(channel, listener())),
+    unlisten: (channel) => Effect.suspend(() => (inbox === undefined ? Effect.void : hub.unlisten(channel, inbox))),
+    listening: Effect.suspend(() => (inbox === undefined ? Effect.succeed([]) : hub.channels(inbox))),
+    notify: (channel, payload) => hub.notify(channel, payload, { fromProcessId: conn.processId })
   }
   closeHooks.set(session, hooks)
   return session

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto"
 import { Effect, Option } from "effect"
 import { CancelRegistry, makeCancelRegistry } from "../cancel/CancelRegistry.js"
 import { AuthSource } from "../handlers/AuthSource.js"
+import { makeNotifications, Notifications } from "../notifications/Notifications.js"
 import { ServerParameters } from "../handlers/ServerParameters.js"
 import { SimpleQueryHandler } from "../handlers/SimpleQueryHandler.js"
 import { ServerError } from "../ServerError.js"
@@ -21,6 +22,7 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
     const authSource = yield* Effect.serviceOption(AuthSource)
     const parameters = yield* Effect.serviceOption(ServerParameters)
     const cancelRegistry = yield* Effect.serviceOption(CancelRegistry)
+    const notifications = yield* Effect.serviceOption(Notifications)
     const method = config.fixedAuth
     if (Option.isNone(authSource) && (method === "password" || method === "md5" || method === "scram-sha-256")) {
       return yield* new ServerError({ reason: `auth method "${method}" needs an AuthSource layer` })
@@ -39,6 +41,7 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
       parameters: Option.getOrElse(parameters, () => ServerParameters.defaults),
       registry: new Registry(),
       cancelRegistry: Option.getOrElse(cancelRegistry, () => makeCancelRegistry()),
+      notifications: Option.isSome(notifications) ? notifications.value : yield* makeNotifications(),
       mockScramSecret: new Uint8Array(randomBytes(32))
     }
   })

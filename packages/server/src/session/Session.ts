@@ -53,4 +53,17 @@ export interface Session extends StartupInfo {
   readonly onClose: (finalizer: Effect.Effect<void>) => Effect.Effect<void>
   /** The Query Cancellation API: observe a cancel of the running query, or cancel it (or another session's). */
   readonly cancellation: QueryCancellation
+  /**
+   * LISTEN: from now on each notification on `channel` is sent to this client
+   * as NotificationResponse as soon as it is published, also while the client
+   * is idle; one arriving during a query or an open transaction waits until
+   * the session is idle outside a transaction (as PostgreSQL).
+   */
+  readonly listen: (channel: string) => Effect.Effect<void>
+  /** UNLISTEN `channel`, or every channel with "*". */
+  readonly unlisten: (channel: string) => Effect.Effect<void>
+  /** The channels this session listens on (`pg_listening_channels()`). */
+  readonly listening: Effect.Effect<ReadonlyArray<string>>
+  /** NOTIFY from this session: published now to every listener (this session's process id as sender). */
+  readonly notify: (channel: string, payload?: string) => Effect.Effect<void>
 }
