@@ -11,6 +11,7 @@ export {
   resolveClientConfig
 } from "./config/ClientConfig.js"
 export { clientOptionsFromEnv } from "./config/fromEnv.js"
+export { OAuthChallenge, type OAuthBearerTokenSource } from "./auth/OAuthBearer.js"
 export { parseConnectionString, parseConnectionUri, parseKeywordValue } from "./config/parseConnectionString.js"
 export { PgConnectionError, type PgConnectionErrorReason, PgError, type PgQueryError, PgValueError } from "./errors.js"
 export { PreparedStatement, type ResultFormat } from "./requests/PreparedStatement.js"

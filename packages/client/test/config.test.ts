@@ -99,7 +99,7 @@ describe("resolveClientConfig", () => {
       statementCacheSize: 100
     })
     expect(c.password).toBeUndefined()
-    expect([...c.allowedAuth].sort()).toEqual(["gss", "md5", "none", "password", "scram-sha-256", "sspi"])
+    expect([...c.allowedAuth].sort()).toEqual(["gss", "md5", "none", "oauth", "password", "scram-sha-256", "sspi"])
   })
 
   it("keeps the password redacted and maps max_protocol_version=latest to 3.2", () => {
@@ -124,7 +124,7 @@ describe("parseRequireAuth", () => {
   it("reads allowed lists and negated lists", () => {
     expect([...parseRequireAuth("scram-sha-256")]).toEqual(["scram-sha-256"])
     expect([...parseRequireAuth(["md5", "scram-sha-256"])]).toEqual(["md5", "scram-sha-256"])
-    expect([...parseRequireAuth("!password,!md5")].sort()).toEqual(["gss", "none", "scram-sha-256", "sspi"])
+    expect([...parseRequireAuth("!password,!md5")].sort()).toEqual(["gss", "none", "oauth", "scram-sha-256", "sspi"])
   })
 
   it("refuses mixed and unknown methods", () => {

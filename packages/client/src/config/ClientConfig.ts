@@ -3,9 +3,10 @@
  * optional, libpq's defaults fill the rest), `ClientConfig` the resolved and
  * validated form a connection runs with.
  */
-import type { NoticeResponse } from "@pgwire-ts/protocol"
+import { isBearerToken, type NoticeResponse } from "@pgwire-ts/protocol"
 import { Redacted } from "effect"
 import os from "node:os"
+import type { OAuthBearerTokenSource } from "../auth/OAuthBearer.js"
 import { PgConnectionError } from "../errors.js"
 
 /** libpq's sslmode. `allow` is treated as `prefer` (we never retry a refused TLS connection in plain text). */
@@ -14,12 +15,12 @@ export type SslMode = "disable" | "allow" | "prefer" | "require" | "verify-ca" |
 export type SslNegotiation = "postgres" | "direct"
 /** libpq's channel_binding: `require` accepts only SCRAM-SHA-256-PLUS. */
 export type ChannelBinding = "disable" | "prefer" | "require"
-/** The authentication methods `requireAuth` names, as libpq's require_auth. `none` is a server that asks for nothing. */
-export type AuthMethodName = "password" | "md5" | "scram-sha-256" | "gss" | "sspi" | "none"
+/** The authentication methods `requireAuth` names, as libpq's require_auth. `none` is a server that asks for nothing; `oauth` is OAUTHBEARER. */
+export type AuthMethodName = "password" | "md5" | "scram-sha-256" | "oauth" | "gss" | "sspi" | "none"
 export type ProtocolVersionName = "3.0" | "3.2"
 
 export const SSL_MODES: ReadonlyArray<SslMode> = ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
-export const AUTH_METHODS: ReadonlyArray<AuthMethodName> = ["password", "md5", "scram-sha-256", "gss", "sspi", "none"]
+export const AUTH_METHODS: ReadonlyArray<AuthMethodName> = ["password", "md5", "scram-sha-256", "oauth", "gss", "sspi", "none"]
 
 export interface ClientOptions {
   /** Host name or IP address; a value starting with "/" is a Unix socket directory. Default "localhost". */
@@ -29,6 +30,12 @@ export interface ClientOptions {
   /** Default: the OS user name. */
   readonly user?: string | undefined
   readonly password?: string | Redacted.Redacted<string> | undefined
+  /**
+   * The bearer token for OAUTHBEARER (PostgreSQL 18 `oauth` auth), or an Effect
+   * that gives one when a server asks. Without it, a server that asks gets a
+   * discovery request, and the connection fails with its issuer and scope.
+   */
+  readonly oauthBearerToken?: OAuthBearerTokenSource | undefined
   /** Default: the user name. */
   readonly database?: string | undefined
   readonly applicationName?: string | undefined
@@ -73,6 +80,7 @@ export interface ClientConfig {
   readonly port: number
   readonly user: string
   readonly password: Redacted.Redacted<string> | undefined
+  readonly oauthBearerToken: OAuthBearerTokenSource | undefined
   readonly database: string
   readonly applicationName: string | undefined
   readonly sslmode: SslMode
@@ -170,11 +178,17 @@ export const resolveClientConfig = (o: ClientOptions): ClientConfig => {
     }
   }
   const password = o.password === undefined ? undefined : typeof o.password === "string" ? Redacted.make(o.password) : o.password
+  const token = o.oauthBearerToken
+  const fixedToken = typeof token === "string" ? token : Redacted.isRedacted(token) ? Redacted.value(token) : undefined
+  if (fixedToken !== undefined && !isBearerToken(fixedToken)) {
+    throw configError("oauthBearerToken is not an RFC 6750 bearer token (letters, digits, -._~+/ and trailing =)")
+  }
   return {
     host,
     port: intInRange("port", o.port, 1, 65535, 5432),
     user,
     password,
+    oauthBearerToken: token,
     database: o.database === undefined || o.database === "" ? user : o.database,
     applicationName: o.applicationName,
     sslmode,

@@ -1,7 +1,7 @@
 /**
  * The startup phase as a request at the head of the queue: StartupMessage,
  * protocol version negotiation, the authentication exchange (cleartext, MD5,
- * SCRAM-SHA-256, SCRAM-SHA-256-PLUS), BackendKeyData, and the first
+ * SCRAM-SHA-256, SCRAM-SHA-256-PLUS, OAUTHBEARER), BackendKeyData, and the first
  * ReadyForQuery.
  */
 import {
@@ -17,9 +17,12 @@ import {
   encodeSASLInitialResponse,
   encodeSASLResponse,
   encodeStartupMessage,
-  md5ClientResponse
+  md5ClientResponse,
+  OAUTHBEARER,
+  OAuthBearerError
 } from "@pgwire-ts/protocol"
-import { Redacted } from "effect"
+import { Effect, Exit, Fiber, Redacted } from "effect"
+import { fetchToken, OAuthBearerExchange, prefersOAuthBearer } from "../auth/OAuthBearer.js"
 import type { AuthMethodName, ClientConfig } from "../config/ClientConfig.js"
 import { PgConnectionError, type PgQueryError } from "../errors.js"
 import { chooseSaslMechanism, refuseMethod } from "./authPolicy.js"
@@ -39,6 +42,8 @@ const AUTH_FAILURE_CODES = new Set(["28P01", "28000"])
 export class StartupRequest implements PendingRequest {
   readonly handlesFatal = true
   private scram: ScramClientSession | undefined = undefined
+  private oauth: OAuthBearerExchange | undefined = undefined
+  private tokenFiber: Fiber.RuntimeFiber<string, unknown> | undefined = undefined
   private method: AuthMethodName | undefined = undefined
   private processId = 0
   private secretKey: Uint8Array | undefined = undefined
@@ -83,6 +88,7 @@ export class StartupRequest implements PendingRequest {
   private finish(result: StartupOutcome | PgConnectionError): void {
     if (this.finished) return
     this.finished = true
+    if (this.tokenFiber !== undefined) Effect.runFork(Fiber.interrupt(this.tokenFiber))
     this.done(result)
   }
 
@@ -113,11 +119,14 @@ export class StartupRequest implements PendingRequest {
         return true
       case "ErrorResponse": {
         const f = m.fields
+        // After an OAUTHBEARER challenge the server's issuer and scope say how to get a token.
+        const challenge = this.oauth?.challenge
         return this.abort(new PgConnectionError({
           reason: AUTH_FAILURE_CODES.has(f.code) ? "Auth" : "Startup",
-          message: f.message,
+          message: challenge === undefined ? f.message : `${f.message}: ${challenge.message}`,
           code: f.code,
-          fields: f
+          fields: f,
+          ...(challenge !== undefined ? { cause: challenge } : {})
         }))
       }
       default:
@@ -180,6 +189,7 @@ export class StartupRequest implements PendingRequest {
         return false
       }
       case "AuthenticationSASL": {
+        if (prefersOAuthBearer(m.mechanisms, this.config.oauthBearerToken !== undefined)) return this.startOAuthBearer()
         const refused = refuseMethod(this.config, "scram-sha-256")
         if (refused !== undefined) return this.abort(refused)
         const choice = chooseSaslMechanism(this.config, m.mechanisms, this.peerCertificate)
@@ -199,12 +209,22 @@ export class StartupRequest implements PendingRequest {
         })
       }
       case "AuthenticationSASLContinue":
+        if (this.oauth !== undefined) {
+          const oauth = this.oauth
+          return this.oauthStep(() => {
+            const ack = oauth.onChallenge(m.data)
+            conn.writeMore((w) => encodeSASLResponse(w, { _tag: "SASLResponse", data: ack }))
+          })
+        }
         return this.scramStep(() => {
           if (this.scram === undefined) throw new ScramError({ kind: "protocol", reason: "SASLContinue before SASL" })
           const final = Buffer.from(this.scram.handleServerFirst(m.data), "utf8")
           conn.writeMore((w) => encodeSASLResponse(w, { _tag: "SASLResponse", data: final }))
         })
       case "AuthenticationSASLFinal":
+        if (this.oauth !== undefined) {
+          return this.abort(new PgConnectionError({ reason: "Protocol", message: "AuthenticationSASLFinal during OAUTHBEARER, which has no outcome data" }))
+        }
         return this.scramStep(() => {
           if (this.scram === undefined) throw new ScramError({ kind: "protocol", reason: "SASLFinal before SASL" })
           this.scram.verifyServerFinal(m.data)
@@ -221,6 +241,48 @@ export class StartupRequest implements PendingRequest {
       }
       default:
         return this.abort(new PgConnectionError({ reason: "Protocol", message: `unexpected ${m._tag} during startup` }))
+    }
+  }
+
+  // OAUTHBEARER: a fixed token (or none: discovery) is sent at once; a token Effect is run first.
+  private startOAuthBearer(): boolean {
+    const refused = refuseMethod(this.config, "oauth")
+    if (refused !== undefined) return this.abort(refused)
+    this.method = "oauth"
+    const oauth = new OAuthBearerExchange()
+    this.oauth = oauth
+    const send = (token: string | undefined): boolean =>
+      this.oauthStep(() => {
+        const data = oauth.initialResponse(token)
+        this.conn.writeMore((w) => encodeSASLInitialResponse(w, { _tag: "SASLInitialResponse", mechanism: OAUTHBEARER, data }))
+      })
+    const source = this.config.oauthBearerToken
+    if (source === undefined) return send(undefined)
+    if (typeof source === "string") return send(source)
+    if (Redacted.isRedacted(source)) return send(Redacted.value(source))
+    const fiber = Effect.runFork(fetchToken(source))
+    this.tokenFiber = fiber
+    fiber.addObserver((exit) => {
+      this.tokenFiber = undefined
+      if (this.finished || this.authenticated) return
+      if (Exit.isSuccess(exit)) {
+        if (exit.value === "") return void this.abort(new PgConnectionError({ reason: "Auth", message: "the OAuth token provider gave an empty token" }))
+        return void send(exit.value)
+      }
+      this.abort(new PgConnectionError({ reason: "Auth", message: "the OAuth token provider failed", cause: exit.cause }))
+    })
+    return false
+  }
+
+  private oauthStep(step: () => void): boolean {
+    try {
+      step()
+      return false
+    } catch (e) {
+      if (e instanceof OAuthBearerError) {
+        return this.abort(new PgConnectionError({ reason: e.kind === "protocol" ? "Protocol" : "Auth", message: e.message, cause: e }))
+      }
+      throw e
     }
   }
 
