@@ -59,3 +59,4 @@ export {
   type NotificationsOptions,
   type NotificationsShape
 } from "./notifications/Notifications.js"
+export { CopyHandler, type CopyHandlerShape, type CopyFromTarget, type CopyToSource } from "./handlers/CopyHandler.js"

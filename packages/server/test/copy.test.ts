@@ -2,6 +2,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { type BackendMessage, type FrontendMessage, Oid, parseCopyStatement, SqlState } from "@pgwire-ts/protocol"
 import { Chunk, Deferred, Effect, Layer, Ref, Stream } from "effect"
 import { PgError } from "../src/errors/PgError.js"
+import { CopyHandler } from "../src/handlers/CopyHandler.js"
 import { ExtendedQueryHandler } from "../src/handlers/ExtendedQueryHandler.js"
 import { QueryParser } from "../src/handlers/QueryParser.js"
 import { SimpleQueryHandler } from "../src/handlers/SimpleQueryHandler.js"
@@ -378,4 +379,70 @@ describe("copy-both", () => {
         expect((yield* c.query("select")).results).toEqual([{ _tag: "Command", tag: "SELECT 0" }])
       })
     ))
+})
+
+describe("CopyHandler service", () => {
+  /** A table kept in memory: COPY FROM appends (only once the data ended well), COPY TO reads it. */
+  const tableHandler = (table: Ref.Ref<ReadonlyArray<ReadonlyArray<unknown>>>) =>
+    CopyHandler.layer({
+      copyFrom: (copy) =>
+        copy.table === "items"
+          ? Effect.succeed({
+            columns: { names: ["id", "label"], oids: [Oid.int8, Oid.text] },
+            consume: (rows) =>
+              Effect.flatMap(Stream.runCollect(rows), (all) =>
+                Effect.as(Ref.update(table, (t) => [...t, ...Chunk.toReadonlyArray(all)]), all.length)
+              )
+          })
+          : Effect.fail(PgError.make(SqlState.UndefinedTable, `relation "${copy.table}" does not exist`)),
+      copyTo: (copy) =>
+        Effect.map(Ref.get(table), (rows) => ({
+          columns: { names: ["id", "label"], oids: [Oid.int8, Oid.text] },
+          rows: copy.query === undefined ? rows : rows.slice(0, 1)
+        }))
+    })
+
+  it.scopedLive("without a query handler: COPY statements work, others answer 0A000; bad COPY options get their SQLSTATE", () =>
+    Effect.gen(function* () {
+      const table = yield* Ref.make<ReadonlyArray<ReadonlyArray<unknown>>>([])
+      yield* Effect.gen(function* () {
+        const c = yield* Testing.connect()
+        yield* c.sendMessage({ _tag: "Query", sql: "COPY items FROM STDIN (FORMAT csv); COPY items TO STDOUT WITH CSV HEADER" })
+        expect(summary(yield* receiveN(c, 1))).toEqual(["CopyInResponse 0 [0,0]"])
+        yield* c.sendMessage(data("1,one\n2,\"t,wo\"\n"), { _tag: "CopyDone" })
+        expect(summary(yield* receiveUntilReady(c))).toEqual([
+          "complete COPY 2",
+          "CopyOutResponse 0 [0,0]",
+          "data id,label\n",
+          "data 1,one\n",
+          "data 2,\"t,wo\"\n",
+          "CopyDone",
+          "complete COPY 2",
+          "ready I"
+        ])
+        expect(yield* Ref.get(table)).toEqual([
+          [1n, "one"],
+          [2n, "t,wo"]
+        ])
+        expect((yield* c.query("select 1")).error).toMatchObject({ code: "0A000" })
+        expect((yield* c.query("copy items from stdin (format xml)")).error).toMatchObject({ code: "22023" })
+        expect((yield* c.query("copy nowhere from stdin")).error).toMatchObject({ code: "42P01" })
+        yield* c.sendMessage({ _tag: "Query", sql: "copy (select 1) to stdout" })
+        expect(summary(yield* receiveUntilReady(c))).toEqual(["CopyOutResponse 0 [0,0]", "data 1\tone\n", "CopyDone", "complete COPY 1", "ready I"])
+      }).pipe(Effect.provide(Testing.layer().pipe(Layer.provide(tableHandler(table)))))
+    }))
+
+  it.scopedLive("with a whole-string handler: a single COPY goes to the CopyHandler, a COPY among other statements to the handler", () =>
+    Effect.gen(function* () {
+      const table = yield* Ref.make<ReadonlyArray<ReadonlyArray<unknown>>>([[5n, "five"]])
+      const whole = SimpleQueryHandler.layer((sql) => Stream.make(QueryResult.command(`HANDLER ${sql.length}`)))
+      yield* Effect.gen(function* () {
+        const c = yield* Testing.connect()
+        yield* c.sendMessage({ _tag: "Query", sql: "copy items to stdout" })
+        expect(summary(yield* receiveUntilReady(c))).toEqual(["CopyOutResponse 0 [0,0]", "data 5\tfive\n", "CopyDone", "complete COPY 1", "ready I"])
+        expect((yield* c.query("copy items to stdout; select")).results).toEqual([{ _tag: "Command", tag: "HANDLER 28" }])
+        // COPY to a file is not data for the client: the handler's.
+        expect((yield* c.query("copy items to '/tmp/x'")).results).toEqual([{ _tag: "Command", tag: "HANDLER 22" }])
+      }).pipe(Effect.provide(Testing.layer().pipe(Layer.provide(whole), Layer.provide(tableHandler(table)))))
+    }))
 })

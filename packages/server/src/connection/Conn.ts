@@ -10,6 +10,7 @@ import { Effect } from "effect"
 import type { CancelRegistryShape } from "../cancel/CancelRegistry.js"
 import { ConnectionCancellation } from "../cancel/QueryCancellation.js"
 import type { AuthSourceShape } from "../handlers/AuthSource.js"
+import type { CopyHandlerShape } from "../handlers/CopyHandler.js"
 import type { ServerParametersShape } from "../handlers/ServerParameters.js"
 import type { NotificationsShape } from "../notifications/Notifications.js"
 import type { ExtendedEnv, ExtendedSession } from "./ExtendedSession.js"
@@ -36,6 +37,8 @@ export interface ServerEnv {
   readonly cancelRegistry: CancelRegistryShape
   /** LISTEN/NOTIFY hub (the `Notifications` service, or one per server). */
   readonly notifications: NotificationsShape
+  /** Row-level COPY for simple-query COPY statements, if provided. */
+  readonly copyHandler: CopyHandlerShape | undefined
   /** Secret behind the mock SCRAM salts of unknown users (stable for the server's life). */
   readonly mockScramSecret: Uint8Array
 }

@@ -1,7 +1,8 @@
 import { SqlState } from "@pgwire-ts/protocol"
 import { Chunk, Effect, Metric, Stream } from "effect"
 import { PgError } from "../errors/PgError.js"
-import { type SimpleQueryHandlerShape, statementHandlerOf } from "../handlers/SimpleQueryHandler.js"
+import { copyHandlerResult, MAYBE_COPY } from "../handlers/CopyHandler.js"
+import { type SimpleQueryHandlerShape, type StatementHandler, statementHandlerOf } from "../handlers/SimpleQueryHandler.js"
 import { type QueryResult, type Row, rowsIterable, type RowsResult, type TransactionChange } from "../results/QueryResult.js"
 import { RowEncoder } from "../results/RowEncoder.js"
 import type { CurrentSession } from "../session/CurrentSession.js"
@@ -28,8 +29,8 @@ export const runSimpleQuery = (conn: Conn, sql: string): Effect.Effect<Phase, Co
     yield* Metric.increment(queriesTotal)
     const handler = conn.env.simpleQuery
     let error: PgError | undefined
-    if (handler === undefined) {
-      error = PgError.make(SqlState.FeatureNotSupported, "the simple query protocol is not supported by this server")
+    if (handler === undefined && conn.env.copyHandler === undefined) {
+      error = notSupported()
     } else {
       error = yield* runGuarded(conn, queryWork(conn, handler, sql))
     }
@@ -52,10 +53,27 @@ export const runSimpleQuery = (conn: Conn, sql: string): Effect.Effect<Phase, Co
     })
   )
 
-/** Every result of the query string, sent as produced; EmptyQueryResponse when there is none. */
-const queryWork = (conn: Conn, handler: SimpleQueryHandlerShape, sql: string): Effect.Effect<void, PgError | ConnectionLost, CurrentSession> => {
+const notSupported = () => PgError.make(SqlState.FeatureNotSupported, "the simple query protocol is not supported by this server")
+
+/** Without a SimpleQueryHandler (but with a CopyHandler): every statement that is not a COPY. */
+const noQueryHandler: StatementHandler = () => Effect.fail(notSupported())
+
+/**
+ * Every result of the query string, sent as produced; EmptyQueryResponse when
+ * there is none. COPY statements go to the CopyHandler when there is one.
+ */
+const queryWork = (
+  conn: Conn,
+  handler: SimpleQueryHandlerShape | undefined,
+  sql: string
+): Effect.Effect<void, PgError | ConnectionLost, CurrentSession> => {
   const session = conn.session!
-  const perStatement = statementHandlerOf(handler.handle)
+  const copy = conn.env.copyHandler
+  const statementHandler = handler === undefined ? noQueryHandler : statementHandlerOf(handler.handle)
+  const perStatement: StatementHandler | undefined =
+    statementHandler === undefined || copy === undefined
+      ? statementHandler
+      : (statement, s) => copyHandlerResult(copy, statement, s) ?? statementHandler(statement, s)
   if (perStatement !== undefined) {
     // perStatement handlers: call the statement function in a plain loop (no Stream machinery per query).
     return Effect.suspend(() => {
@@ -73,8 +91,14 @@ const queryWork = (conn: Conn, handler: SimpleQueryHandlerShape, sql: string): E
       return next
     })
   }
+  // A whole-string handler gets COPY statements too, unless the string is a single one.
+  if (copy !== undefined && MAYBE_COPY.test(sql)) {
+    const statements = splitStatements(sql)
+    const result = statements.length === 1 ? copyHandlerResult(copy, statements[0]!, session) : undefined
+    if (result !== undefined) return Effect.flatMap(result, (r) => sendResult(conn, r))
+  }
   let results = 0
-  return Stream.runForEach(Stream.suspend(() => handler.handle(sql, session)), (r) => {
+  return Stream.runForEach(Stream.suspend(() => handler!.handle(sql, session)), (r) => {
     results++
     return sendResult(conn, r)
   }).pipe(

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto"
 import { Effect, Option } from "effect"
 import { CancelRegistry, makeCancelRegistry } from "../cancel/CancelRegistry.js"
 import { AuthSource } from "../handlers/AuthSource.js"
+import { CopyHandler } from "../handlers/CopyHandler.js"
 import { makeNotifications, Notifications } from "../notifications/Notifications.js"
 import { ServerParameters } from "../handlers/ServerParameters.js"
 import { SimpleQueryHandler } from "../handlers/SimpleQueryHandler.js"
@@ -23,6 +24,7 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
     const parameters = yield* Effect.serviceOption(ServerParameters)
     const cancelRegistry = yield* Effect.serviceOption(CancelRegistry)
     const notifications = yield* Effect.serviceOption(Notifications)
+    const copyHandler = yield* Effect.serviceOption(CopyHandler)
     const method = config.fixedAuth
     if (Option.isNone(authSource) && (method === "password" || method === "md5" || method === "scram-sha-256")) {
       return yield* new ServerError({ reason: `auth method "${method}" needs an AuthSource layer` })
@@ -42,6 +44,7 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
       registry: new Registry(),
       cancelRegistry: Option.getOrElse(cancelRegistry, () => makeCancelRegistry()),
       notifications: Option.isSome(notifications) ? notifications.value : yield* makeNotifications(),
+      copyHandler: Option.getOrUndefined(copyHandler),
       mockScramSecret: new Uint8Array(randomBytes(32))
     }
   })
