@@ -7,6 +7,12 @@
  * pgbench. Our example answers `SELECT 1` with one generated row of four
  * columns (its `SELECT n` rule); PostgreSQL with one int4 column.
  *
+ * On a shared machine TPS depends on how much CPU each server gets (our server
+ * is one process; PostgreSQL runs a backend process per client), so the server
+ * CPU time per transaction is reported too: /proc utime+stime of our process,
+ * and of the postmaster plus its finished backends (pgbench's connections end
+ * with the run, so their CPU is in the postmaster's cutime/cstime).
+ *
  * Usage: node bench/server-pgbench.mjs [--clients 8] [--threads 2] [--duration 10] [--repeats 1] [--modes simple,prepared]
  */
 import fs from "node:fs"
@@ -14,7 +20,16 @@ import os from "node:os"
 import path from "node:path"
 import { parseArgs } from "node:util"
 import { emitResult, printTable } from "./lib/report.mjs"
-import { PGBENCH, fixedAvailable, postgresAvailable, runTool, serverVersion, startFixed, startPostgresForBench } from "./lib/servers.mjs"
+import {
+  PGBENCH,
+  fixedAvailable,
+  postgresAvailable,
+  procCpuMs,
+  runTool,
+  serverVersion,
+  startFixed,
+  startPostgresForBench
+} from "./lib/servers.mjs"
 
 const { values: args } = parseArgs({
   options: {
@@ -46,15 +61,23 @@ fs.writeFileSync(script, "SELECT 1;\n")
 const pgbench = (port, mode, extra) =>
   runTool(PGBENCH, ["-h", "127.0.0.1", "-p", String(port), "-U", "postgres", "-n", "-f", script, "-M", mode, ...extra, "postgres"])
 
-/** One pgbench run; its TPS, or an error naming what went wrong. */
-const measureTps = async (port, mode) => {
+/**
+ * One pgbench run: its TPS and the server's CPU microseconds per transaction
+ * (`cpuMs()` read before and after), or an error naming what went wrong.
+ */
+const measureTps = async (port, mode, cpuMs) => {
+  const cpu0 = cpuMs()
   const r = await pgbench(port, mode, ["-c", args.clients, "-j", args.threads, "-T", args.duration])
+  // Backends exit when pgbench disconnects; give the postmaster a moment to reap them.
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const cpu = cpuMs() - cpu0
   const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(r.stdout)
+  const done = /number of transactions actually processed: (\d+)/.exec(r.stdout)
   const failed = /number of failed transactions: (\d+)/.exec(r.stdout)
-  if (r.code !== 0 || tps === null || (failed !== null && failed[1] !== "0")) {
+  if (r.code !== 0 || tps === null || done === null || (failed !== null && failed[1] !== "0")) {
     throw new Error(`pgbench -M ${mode} on port ${port} failed (exit ${r.code}):\n${r.stdout}\n${r.stderr}`)
   }
-  return Number(tps[1])
+  return { tps: Number(tps[1]), cpuUsPerTx: (cpu * 1000) / Number(done[1]) }
 }
 
 /** A one-transaction probe: undefined when the mode works, else pgbench's error. */
@@ -76,6 +99,11 @@ const rows = []
 try {
   pg = await startPostgresForBench()
   const peerName = `PostgreSQL ${serverVersion(pg.port)}`
+  const postmasterPid = Number(fs.readFileSync(path.join(pg.dataDir, "postmaster.pid"), "utf8").split("\n")[0])
+  const cpuOf = {
+    ours: () => procCpuMs(ours.pid),
+    peer: () => procCpuMs(postmasterPid, { children: true })
+  }
   process.stdout.write(
     `pgbench SELECT 1: ${args.clients} clients, ${args.threads} threads, ${args.duration} s per run, ${args.repeats} run(s) per server; ` +
       `ours = examples/fixed on :${ours.port} (pid ${ours.pid}), peer = ${peerName} on :${pg.port}; ${os.cpus().length} cores shared by all\n`
@@ -92,13 +120,15 @@ try {
       continue
     }
     const tps = { ours: [], peer: [] }
+    const cpu = { ours: [], peer: [] }
     for (let r = 0; r < Number(args.repeats); r++) {
       // Alternate who goes first, so a slow patch of the machine hits both.
       const order = r % 2 === 0 ? ["ours", "peer"] : ["peer", "ours"]
       for (const who of order) {
-        const v = await measureTps(who === "ours" ? ours.port : pg.port, mode)
-        tps[who].push(v)
-        process.stdout.write(`  ${name}: ${who === "ours" ? "ours" : "PostgreSQL"} ${v.toFixed(0)} TPS\n`)
+        const v = await measureTps(who === "ours" ? ours.port : pg.port, mode, cpuOf[who])
+        tps[who].push(v.tps)
+        cpu[who].push(v.cpuUsPerTx)
+        process.stdout.write(`  ${name}: ${who === "ours" ? "ours" : "PostgreSQL"} ${v.tps.toFixed(0)} TPS, server CPU ${v.cpuUsPerTx.toFixed(0)} us/transaction\n`)
       }
     }
     rows.push({
@@ -108,6 +138,15 @@ try {
       peer: median(tps.peer),
       peerName,
       note: `goal >= ${goals[mode] ?? 1}x PostgreSQL`
+    })
+    rows.push({
+      name: `${name}, server CPU`,
+      unit: "us/tx",
+      lowerIsBetter: true,
+      ours: median(cpu.ours),
+      peer: median(cpu.peer),
+      peerName,
+      note: "CPU time of the server per transaction (user + system; PostgreSQL: postmaster + backends)"
     })
   }
 } finally {

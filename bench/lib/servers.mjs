@@ -107,6 +107,25 @@ export const procStatusKb = (pid) => {
   return out
 }
 
+const CLOCK_TICKS_PER_SECOND = (() => {
+  const r = spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" })
+  const n = Number(r.stdout?.trim())
+  return Number.isFinite(n) && n > 0 ? n : 100
+})()
+
+/**
+ * CPU time (user + system, ms) a process has used, from /proc/<pid>/stat; with
+ * `children`, plus the time of its children that have exited and been waited
+ * for (how a PostgreSQL postmaster accounts for its finished backends).
+ */
+export const procCpuMs = (pid, { children = false } = {}) => {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+  // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+  const ticks = Number(f[11]) + Number(f[12]) + (children ? Number(f[13]) + Number(f[14]) : 0)
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND
+}
+
 /** Pids whose parent is `pid` (from /proc/<pid>/task/<pid>/children, else by scanning /proc). */
 export const childPids = (pid) => {
   try {
