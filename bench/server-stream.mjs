@@ -8,7 +8,9 @@
  * our server process (it runs as a child of this script; its RSS before the
  * query is shown too), and VmHWM of the PostgreSQL backend process that served
  * the query (sampled every 10 ms while psql runs; it includes the shared
- * memory pages the backend touched).
+ * memory pages the backend touched). Also the server's CPU time for the query
+ * (/proc utime+stime of our process; of the postmaster's reaped backends for
+ * PostgreSQL).
  *
  * Usage: node bench/server-stream.mjs [--rows 1000000] [--repeats 1]
  */
@@ -19,6 +21,7 @@ import {
   childPids,
   fixedAvailable,
   postgresAvailable,
+  procCpuMs,
   procStatusKb,
   runTool,
   serverVersion,
@@ -33,7 +36,7 @@ const { values: args } = parseArgs({
   }
 })
 const rows = Number(args.rows)
-const NAMES = [`stream ${rows.toLocaleString("en-US")} rows x 4 cols to psql`, "server peak RSS while streaming"]
+const NAMES = [`stream ${rows.toLocaleString("en-US")} rows x 4 cols to psql`, "server CPU for that query", "server peak RSS while streaming"]
 
 const skip = (reason) => {
   process.stdout.write(`server stream: SKIPPED: ${reason}\n`)
@@ -94,6 +97,7 @@ try {
   if (check.code !== 0 || check.lines !== rows) throw new Error(`examples/fixed sent ${check.lines} rows for ${OURS_SQL} (exit ${check.code}): ${check.stderr}`)
 
   const times = { ours: [], peer: [] }
+  const cpu = { ours: [], peer: [] }
   let oursPeak = 0
   let pgPeak = 0
   for (let r = 0; r < Number(args.repeats); r++) {
@@ -101,7 +105,9 @@ try {
     for (const who of order) {
       if (who === "ours") {
         const s = sampler(() => ours.pid)
+        const cpu0 = procCpuMs(ours.pid)
         times.ours.push(await runPsql(ours.port, OURS_SQL))
+        cpu.ours.push(procCpuMs(ours.pid) - cpu0)
         oursPeak = Math.max(oursPeak, s.stop())
       } else {
         // The backend serving psql is the postmaster's child that appears once psql connects.
@@ -115,12 +121,16 @@ try {
           }
           return backend
         })
+        const cpu0 = procCpuMs(postmaster, { children: true })
         times.peer.push(await runPsql(pg.port, PG_SQL))
         const peak = s.stop()
+        // The backend exits with psql's connection; its CPU shows once the postmaster reaps it.
+        await new Promise((resolve) => setTimeout(resolve, 300))
+        cpu.peer.push(procCpuMs(postmaster, { children: true }) - cpu0)
         if (backend === undefined) throw new Error("could not find the PostgreSQL backend that served psql")
         pgPeak = Math.max(pgPeak, peak)
       }
-      process.stdout.write(`  ${who === "ours" ? "ours" : "PostgreSQL"}: ${times[who].at(-1).toFixed(0)} ms\n`)
+      process.stdout.write(`  ${who === "ours" ? "ours" : "PostgreSQL"}: ${times[who].at(-1).toFixed(0)} ms, server CPU ${cpu[who].at(-1).toFixed(0)} ms\n`)
     }
   }
   process.stdout.write(
@@ -138,6 +148,15 @@ try {
     },
     {
       name: NAMES[1],
+      unit: "CPU ms",
+      lowerIsBetter: true,
+      ours: median(cpu.ours),
+      peer: median(cpu.peer),
+      peerName,
+      note: "server user + system CPU time for the query"
+    },
+    {
+      name: NAMES[2],
       unit: "MiB",
       lowerIsBetter: true,
       ours: oursPeak / 1024,
