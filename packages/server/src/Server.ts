@@ -1,6 +1,5 @@
 import { Context, Effect, FiberSet, Layer, type Scope } from "effect"
 import * as Net from "node:net"
-import * as Fs from "node:fs"
 import * as Path from "node:path"
 import * as Tls from "node:tls"
 import { runConnection } from "./connection/Connection.js"
@@ -9,6 +8,7 @@ import { makeEnv } from "./connection/makeEnv.js"
 import { ServerError } from "./ServerError.js"
 import { resolveConfig, type ServerConfig, type ServerOptions } from "./ServerOptions.js"
 import { fromNetSocket, type NodeTlsContext } from "./transport/NodeTransport.js"
+import { lockUnixSocket } from "./transport/UnixSocketLock.js"
 
 export interface ServerAddress {
   readonly _tag: "TcpAddress"
@@ -62,7 +62,7 @@ export const make = (options: ServerOptions): Effect.Effect<ServerShape, ServerE
     let unix: Net.Server | undefined
     if (config.unixSocketDir !== undefined) {
       unixSocketPath = Path.join(config.unixSocketDir, `.s.PGSQL.${bound.port}`)
-      removeStaleSocket(unixSocketPath)
+      yield* lockUnixSocket(unixSocketPath, bound.port, config.unixSocketDir, config.host)
       unix = yield* listen(accept(unixSocketPath), { path: unixSocketPath })
     }
 
@@ -106,15 +106,6 @@ const listen = (
 
 const describe = (where: Net.ListenOptions): string =>
   where.path !== undefined ? where.path : `${where.host}:${where.port}`
-
-// A socket file left by a process that died; a live server on it would still answer connect.
-const removeStaleSocket = (path: string): void => {
-  try {
-    if (Fs.statSync(path).isSocket()) Fs.unlinkSync(path)
-  } catch {
-    // absent: nothing to remove
-  }
-}
 
 /** Stop accepting, drain within the grace period; the FiberSet's close then interrupts the rest. */
 const shutdown = (env: ServerEnv, config: ServerConfig, servers: ReadonlyArray<Net.Server | undefined>) =>
