@@ -10,6 +10,7 @@ import { type Field, PgError, type QueryResult, ResultSet, splitStatements } fro
 import { Effect, Stream } from "effect"
 import { duck, runDescribed, runStatement } from "./DuckDbSession.js"
 import { type LoadStatement, parseLoad } from "./loadStatement.js"
+import { replaceParameters } from "./sqlParameters.js"
 import { columnMapping } from "./typeMapping.js"
 
 /** What Parse made of a statement: this server's LOAD, or a DuckDB prepared statement. */
@@ -33,15 +34,15 @@ export interface PreparedDescription {
 const ROW_STATEMENTS = new Set([StatementType.SELECT, StatementType.EXPLAIN, StatementType.PRAGMA, StatementType.CALL, StatementType.RELATION])
 const DML = new Set([StatementType.INSERT, StatementType.UPDATE, StatementType.DELETE])
 
-const parameterOid = (prepared: DuckDBPreparedStatement, index: number, clientOid: number | undefined): number => {
-  // The client's type wins, as in PostgreSQL; then DuckDB's inference; an untyped `$1` is text.
+/** A parameter's type: the client's if it named one (as in PostgreSQL), else DuckDB's inference, else undefined. */
+const parameterOid = (prepared: DuckDBPreparedStatement, index: number, clientOid: number | undefined): number | undefined => {
   if (clientOid !== undefined && clientOid !== 0) return clientOid
   try {
     const type = prepared.parameterType(index)
-    return type.typeId === DuckDBTypeId.ANY ? Oid.text : columnMapping(type).oid
+    return type.typeId === DuckDBTypeId.ANY ? undefined : columnMapping(type).oid
   } catch {
-    // DuckDB could not infer it (`SELECT $1`).
-    return Oid.text
+    // DuckDB could not infer it (`SELECT $1`, `range % $1`).
+    return undefined
   }
 }
 
@@ -54,6 +55,44 @@ const resultFields = (prepared: DuckDBPreparedStatement): ReadonlyArray<Field> |
     (DML.has(type) && !(columns.length === 1 && columns[0]!.name === "Count" && columns[0]!.oid === Oid.int8))
   return rows ? columns.map((c) => ResultSet.field(c.name, c.oid)) : undefined
 }
+
+const describeFields = (prepared: DuckDBPreparedStatement) =>
+  Effect.try({
+    try: () => resultFields(prepared),
+    catch: (e) => PgError.make(SqlState.InternalError, `cannot describe the statement: ${e instanceof Error ? e.message : String(e)}`)
+  })
+
+const hasUndescribedColumn = (prepared: DuckDBPreparedStatement): boolean => {
+  for (let i = 0; i < prepared.columnCount; i++) {
+    try {
+      prepared.columnType(i)
+    } catch {
+      return true
+    }
+  }
+  return false
+}
+
+/** The DuckDB type a parameter of this PostgreSQL type binds as. */
+const duckDbTypeName = (oid: number): string => DUCKDB_TYPE_BY_OID.get(oid) ?? "VARCHAR"
+
+const DUCKDB_TYPE_BY_OID = new Map<number, string>([
+  [Oid.bool, "BOOLEAN"],
+  [Oid.int2, "SMALLINT"],
+  [Oid.int4, "INTEGER"],
+  [Oid.int8, "BIGINT"],
+  [Oid.float4, "FLOAT"],
+  [Oid.float8, "DOUBLE"],
+  [Oid.numeric, "DECIMAL(38, 10)"],
+  [Oid.date, "DATE"],
+  [Oid.time, "TIME"],
+  [Oid.timestamp, "TIMESTAMP"],
+  [Oid.timestamptz, "TIMESTAMPTZ"],
+  [Oid.interval, "INTERVAL"],
+  [Oid.uuid, "UUID"],
+  [Oid.bytea, "BLOB"],
+  [Oid.json, "JSON"]
+])
 
 const columnOid = (prepared: DuckDBPreparedStatement, index: number): number => {
   try {
@@ -75,19 +114,28 @@ export const prepareStatement = (
   }
   const load = parseLoad(sql)
   if (load !== undefined) return Effect.succeed({ statement: { _tag: "Load", sql, load }, parameterTypes: [], fields: undefined })
-  return Effect.flatMap(duck(connection, () => connection.prepare(sql)), (prepared) =>
-    Effect.try({
-      try: (): PreparedDescription => {
-        const fields = resultFields(prepared)
-        return {
-          statement: { _tag: "Prepared", sql, prepared, fields },
-          parameterTypes: Array.from({ length: prepared.parameterCount }, (_, i) => parameterOid(prepared, i + 1, clientParameterTypes[i])),
-          fields
+  return Effect.gen(function* () {
+    const prepared = yield* duck(connection, () => connection.prepare(sql))
+    const inferred = Array.from({ length: prepared.parameterCount }, (_, i) => parameterOid(prepared, i + 1, clientParameterTypes[i]))
+    let parameterTypes: ReadonlyArray<number> = inferred.map((oid) => oid ?? Oid.text)
+    let fields = yield* describeFields(prepared)
+    if (inferred.includes(undefined) || hasUndescribedColumn(prepared)) {
+      // DuckDB needs the parameters' types to type the statement: try candidates for the unknown ones
+      // (as PostgreSQL would infer `range % $1` to be a number), describing the statement with typed
+      // NULLs in the parameters' places. It is only prepared, never run.
+      for (const candidate of [Oid.text, Oid.int8, Oid.float8]) {
+        const types = inferred.map((oid) => oid ?? candidate)
+        const withNulls = replaceParameters(sql, (n) => `CAST(NULL AS ${duckDbTypeName(types[n - 1] ?? Oid.text)})`)
+        const described = yield* Effect.option(Effect.flatMap(duck(connection, () => connection.prepare(withNulls)), describeFields))
+        if (described._tag === "Some") {
+          parameterTypes = types
+          fields = described.value
+          break
         }
-      },
-      catch: (e) => PgError.make(SqlState.InternalError, `cannot describe the statement: ${e instanceof Error ? e.message : String(e)}`)
-    })
-  )
+      }
+    }
+    return { statement: { _tag: "Prepared", sql, prepared, fields }, parameterTypes, fields } satisfies PreparedDescription
+  })
 }
 
 /** Binds one decoded parameter (as the server's codecs decode: number, bigint, string, boolean, bytes, arrays). */

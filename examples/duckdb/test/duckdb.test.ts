@@ -1,11 +1,14 @@
 import { DuckDBInstance } from "@duckdb/node-api"
 import { Oid } from "@pgwire-ts/protocol"
 import { Chunk, Effect, Stream } from "effect"
+import { execFile } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { connect } from "node:net"
 import { join } from "node:path"
 import pg from "pg"
+import Cursor from "pg-cursor"
+import postgres from "postgres"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { layer } from "../src/DuckDbServer.js"
 import { runStatement } from "../src/DuckDbSession.js"
@@ -275,6 +278,130 @@ describe("DuckDB server over CSV files", () => {
     }
   })
 })
+
+describe("extended query protocol", () => {
+  let server: Running
+  beforeAll(async () => {
+    server = await start(layer({ port: 0, database: { config: { threads: "2" } } }))
+    const client = new pg.Client({ host: "127.0.0.1", port: server.address.port, user: "tester", database: "duck" })
+    await client.connect()
+    await client.query(`LOAD ${quote(ordersCsv)} AS orders; LOAD ${quote(customersCsv)} AS customers`)
+    await client.end()
+  })
+  afterAll(() => server.stop())
+
+  const connectPg = async (config: Partial<pg.ClientConfig> = {}) => {
+    const client = new pg.Client({ host: "127.0.0.1", port: server.address.port, user: "tester", database: "duck", ...config })
+    await client.connect()
+    return client
+  }
+
+  it("node-postgres: parameters in a join and an aggregate", async () => {
+    const client = await connectPg()
+    try {
+      const r = await client.query({
+        text: `SELECT c.country, count(*) AS n, sum(o.quantity) AS q, max(o.ordered_at) AS last, bool_or(c.vip) AS any_vip
+          FROM orders o JOIN customers c ON c.id = o.customer_id
+          WHERE c.country = $1 AND o.id <= $2 GROUP BY c.country`,
+        values: ["JP", 50_000]
+      })
+      let n = 0
+      let q = 0
+      for (let i = 1; i <= 50_000; i++) {
+        if (countryOf(((i * 7919) % CUSTOMERS) + 1) === "JP") {
+          n++
+          q += (i % 9) + 1
+        }
+      }
+      expect(r.rows).toEqual([{ country: "JP", n: String(n), q: String(q), last: new Date(2024, 1, 28), any_vip: true }])
+      expect(r.fields.map((f) => [f.name, f.dataTypeID])).toEqual([
+        ["country", Oid.varchar],
+        ["n", Oid.int8],
+        ["q", Oid.numeric],
+        ["last", Oid.date],
+        ["any_vip", Oid.bool]
+      ])
+    } finally {
+      await client.end()
+    }
+  })
+
+  it("psycopg (libpq): binary parameters and binary results of every mapped type equal the text ones", async () => {
+    const out = await psycopgTextVsBinary(
+      `host=127.0.0.1 port=${server.address.port} user=tester dbname=duck`,
+      `SELECT %s::INTEGER + 1 AS i4, %s::BIGINT AS i8, %s::DOUBLE AS f8, 2.5::FLOAT AS f4, -12.30::DECIMAL(10,2) AS num,
+          %s::BOOLEAN AS b, %s::DATE AS d, TIMESTAMP '2024-02-29 13:45:00.5' AS ts, TIMESTAMPTZ '2024-02-29 13:45:00+02' AS tstz,
+          TIME '13:45:00.25' AS t, INTERVAL '2 days 03:04:05.5' AS iv, [1, 2, NULL] AS a_int, ['a', 'b c'] AS a_text,
+          uuid '550e8400-e29b-41d4-a716-446655440000' AS u, '\\x01\\xff'::BLOB AS bl, NULL::INTEGER AS nul,
+          (SELECT count(*) FROM orders WHERE quantity = %s) AS q9`,
+      [41, 2 ** 40, 1.5, true, "2024-02-29", 9]
+    )
+    expect(out.error).toBeUndefined()
+    expect(out.binary).toBe(out.text)
+    expect(out.text).toBe(
+      "[(42, 1099511627776, 1.5, 2.5, Decimal('-12.30'), True, datetime.date(2024, 2, 29), " +
+        "datetime.datetime(2024, 2, 29, 13, 45, 0, 500000), datetime.datetime(2024, 2, 29, 11, 45, tzinfo=datetime.timezone.utc), " +
+        "datetime.time(13, 45, 0, 250000), datetime.timedelta(days=2, seconds=11045, microseconds=500000), [1, 2, None], ['a', 'b c'], " +
+        `UUID('550e8400-e29b-41d4-a716-446655440000'), b'\\x01\\xff', None, ${Math.floor(ORDERS / 9)})]`
+    )
+  })
+
+  it("postgres.js: Describe gives parameter types (ParameterDescription) and columns before Execute", async () => {
+    const sql = postgres({ host: "127.0.0.1", port: server.address.port, user: "tester", database: "duck", max: 1 })
+    try {
+      const customer = 42
+      const rows = await sql`SELECT id, amount, ordered_at FROM orders WHERE customer_id = ${customer} AND id < ${2000} ORDER BY id`
+      const expectedIds: Array<number> = []
+      for (let i = 1; i < 2000; i++) if (((i * 7919) % CUSTOMERS) + 1 === customer) expectedIds.push(i)
+      expect(rows.map((r) => Number(r.id))).toEqual(expectedIds)
+      const described = await sql`SELECT name, vip FROM customers WHERE id = ${7}`.describe()
+      expect(described.types).toEqual([Oid.int8])
+      expect(described.columns.map((c) => [c.name, c.type])).toEqual([
+        ["name", Oid.varchar],
+        ["vip", Oid.bool]
+      ])
+      await expect(sql`SELECT * FROM nope WHERE id = ${1}`).rejects.toMatchObject({ code: "42P01" })
+    } finally {
+      await sql.end()
+    }
+  })
+
+  it("pg-cursor: Execute with a row limit reads a 10^12-row result 100 rows at a time (PortalSuspended)", async () => {
+    const client = await connectPg()
+    try {
+      const cursor = client.query(new Cursor("SELECT range AS i FROM range(1000000000000) WHERE range % $1 = 0", [3]))
+      const first = await cursor.read(100)
+      const second = await cursor.read(100)
+      expect(first.map((r: { i: string }) => r.i).slice(0, 3)).toEqual(["0", "3", "6"])
+      expect(second[0]).toEqual({ i: "300" })
+      await cursor.close()
+      expect((await client.query("SELECT 1 AS one")).rows).toEqual([{ one: 1 }])
+    } finally {
+      await client.end()
+    }
+  })
+})
+
+// psycopg 3 on libpq: runs the query with text and with binary parameters and results, prints both.
+const PSYCOPG_TEXT_VS_BINARY = `
+import sys, json, psycopg
+try:
+    conn = psycopg.connect(sys.argv[1], autocommit=True)
+    params = json.loads(sys.argv[3])
+    text = conn.execute(sys.argv[2], params).fetchall()
+    binary = conn.cursor(binary=True).execute(sys.argv[2], params).fetchall()
+    conn.close()
+    print(json.dumps({"text": repr(text), "binary": repr(binary)}))
+except Exception as e:
+    print(json.dumps({"error": type(e).__name__ + ": " + str(e)}))
+`
+
+const psycopgTextVsBinary = (conninfo: string, sql: string, params: ReadonlyArray<unknown>) =>
+  new Promise<{ text?: string; binary?: string; error?: string }>((resolve, reject) =>
+    execFile("/usr/bin/python3", ["-c", PSYCOPG_TEXT_VS_BINARY, conninfo, sql, JSON.stringify(params)], { timeout: 30_000 }, (error, stdout, stderr) =>
+      error !== null ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(JSON.parse(stdout))
+    )
+  )
 
 /** A CancelRequest on its own connection: length 16, code 80877102, process id, secret key. */
 const sendCancel = (port: number, processId: number, secretKey: number): Promise<void> =>

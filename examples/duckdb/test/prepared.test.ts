@@ -4,6 +4,7 @@ import type { QueryResult } from "@pgwire-ts/server"
 import { Chunk, Effect, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { executeStatement, prepareStatement } from "../src/DuckDbPrepared.js"
+import { replaceParameters } from "../src/sqlParameters.js"
 
 let instance: DuckDBInstance
 let connection: DuckDBConnection
@@ -41,11 +42,26 @@ describe("DuckDB prepared statements for the extended protocol", () => {
     expect((await Effect.runPromise(prepareStatement(connection, "SELECT $1::INTEGER AS x", [Oid.int8]))).parameterTypes).toEqual([Oid.int8])
   })
 
-  it("a column typed by an untyped parameter keeps the described text type whatever is bound", async () => {
-    const r = await run("SELECT $1 AS x", [42n], [Oid.int8])
-    expect(r.described.fields?.map((f) => f.typeOid)).toEqual([Oid.text])
-    expect(r.result).toMatchObject({ _tag: "Rows", fields: [{ typeOid: Oid.text }] })
-    expect(r.rows).toEqual([["42"]])
+  it("a column that hangs on a parameter is described through typed NULLs in the parameters' places", async () => {
+    const filtered = await Effect.runPromise(prepareStatement(connection, "SELECT range AS i FROM range(10) WHERE range % $1 = 0", []))
+    expect(filtered.fields?.map((f) => [f.name, f.typeOid])).toEqual([["i", Oid.int8]])
+    // DuckDB could not type $1; describing it as a number worked, so the parameter is int8 (as PostgreSQL infers it).
+    expect(filtered.parameterTypes).toEqual([Oid.int8])
+    const every3 = await Effect.runPromise(executeStatement(connection, filtered.statement, filtered.parameterTypes, [3n]))
+    expect(await rowsOf(every3)).toEqual([[0n], [3n], [6n], [9n]])
+    const typed = await run("SELECT $1 AS x", [42n], [Oid.int8])
+    expect(typed.described.fields?.map((f) => [f.name, f.typeOid])).toEqual([["x", Oid.int8]])
+    expect(typed.rows).toEqual([[42n]])
+    // Untyped: text, and whatever DuckDB makes of the bound value goes out as text.
+    const untyped = await run("SELECT $1 AS x", ["hello"])
+    expect(untyped.described.fields?.map((f) => [f.name, f.typeOid])).toEqual([["x", Oid.varchar]])
+    expect(untyped.rows).toEqual([["hello"]])
+  })
+
+  it("replaceParameters finds $n only outside literals, identifiers, comments and dollar quotes", () => {
+    const sql = `SELECT $1, '$2', "$3", $$ $4 $$, $tag$ $5 $tag$, x$6, -- $7\n /* $8 */ $10`
+    expect(replaceParameters(sql, (n) => `<${n}>`)).toBe(`SELECT <1>, '$2', "$3", $$ $4 $$, $tag$ $5 $tag$, x$6, -- $7\n /* $8 */ <10>`)
+    expect(replaceParameters("SELECT 'it''s $1' || $2", (n) => `<${n}>`)).toBe("SELECT 'it''s $1' || <2>")
   })
 
   it("binds decoded parameters (bigint, text dates, numbers, NULL) and streams the rows", async () => {
