@@ -50,7 +50,7 @@ const seededParameters = [
 /** The engine session of a connection, opened on its first query and closed (rolled back) when it ends. */
 const EngineSessionKey = SessionKey.make<Option.Option<SqliteSession>>("sqlite.engineSession", () => Option.none())
 
-const engineSession = (engine: SqliteEngine, session: Session): Effect.Effect<SqliteSession> =>
+export const engineSession = (engine: SqliteEngine, session: Session): Effect.Effect<SqliteSession> =>
   Effect.flatMap(Ref.get(session.state(EngineSessionKey)), (existing) => {
     if (Option.isSome(existing)) return Effect.succeed(existing.value)
     return Effect.gen(function*() {
@@ -73,7 +73,7 @@ const engineSession = (engine: SqliteEngine, session: Session): Effect.Effect<Sq
   })
 
 /** Sends what a statement did besides its result: warnings, changed settings. */
-const reportEffects = (session: Session, result: StatementResult): Effect.Effect<void> =>
+export const reportEffects = (session: Session, result: StatementResult): Effect.Effect<void> =>
   Effect.zipRight(
     Effect.forEach(result.notices, (n) => session.notice({ severity: n.severity, code: n.code, message: n.message }), { discard: true }),
     Effect.forEach(result.parameterChanges, ([name, value]) => session.setParameter(name, value), { discard: true })

@@ -1,5 +1,6 @@
 import { AuthSource, Credential, Server, type ServerError, type ServerOptions } from "@pgwire-ts/server"
 import { Layer } from "effect"
+import { SqliteExtendedQuery } from "./SqliteExtended.js"
 import { SqliteDatabase, SqliteQueryHandler } from "./SqliteQueryHandler.js"
 import type { SqlError } from "./engine/SqlError.js"
 
@@ -34,6 +35,7 @@ export const layer = (options: SqliteServerOptions = {}): Layer.Layer<Server | S
     auth: secured ? "scram-sha-256" : "trust"
   }).pipe(
     Layer.provide(SqliteQueryHandler),
+    Layer.provide(SqliteExtendedQuery),
     Layer.provide(secured ? AuthSource.fromRecord({ [options.user!]: Credential.scram(options.password!) }) : Layer.empty)
   )
   return Layer.provideMerge(server, SqliteDatabase.layer({ database: options.database ?? ":memory:", ...(options.maxLanes === undefined ? {} : { maxLanes: options.maxLanes }) }))

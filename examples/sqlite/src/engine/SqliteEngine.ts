@@ -3,7 +3,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { Effect, type Scope } from "effect"
 import { LanePool } from "./LanePool.js"
-import { SqliteSession } from "./SqliteSession.js"
+import { DescribeCache, SqliteSession } from "./SqliteSession.js"
 import type { SqlError } from "./SqlError.js"
 
 export interface EngineOptions {
@@ -34,6 +34,9 @@ export interface EngineOptions {
  * different processes cannot share an in-memory database.
  */
 export class SqliteEngine {
+  /** Describe results (extended protocol) shared by every session. */
+  private readonly describeCache = new DescribeCache()
+
   private constructor(
     private readonly pool: LanePool,
     private readonly batchRows: number,
@@ -61,7 +64,7 @@ export class SqliteEngine {
   openSession(settings: Readonly<Record<string, string>> = {}): Effect.Effect<SqliteSession, never, Scope.Scope> {
     return Effect.acquireRelease(
       Effect.map(Effect.makeSemaphore(1), (lock) =>
-        new SqliteSession({ pool: this.pool, batchRows: this.batchRows, batchBytes: this.batchBytes, window: this.window }, lock, settings)
+        new SqliteSession({ pool: this.pool, batchRows: this.batchRows, batchBytes: this.batchBytes, window: this.window, describeCache: this.describeCache }, lock, settings)
       ),
       (session) => session.close
     )

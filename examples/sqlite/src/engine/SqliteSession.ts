@@ -1,5 +1,5 @@
 import { Chunk, Deferred, Effect, Exit, Option, Queue, type Scope, Stream } from "effect"
-import { type Column, describeColumns, normalizeValue, PgType, type SqliteValue } from "./columnTypes.js"
+import { type Column, describeColumns, type LaneColumn, normalizeValue, PgType, type SqliteValue } from "./columnTypes.js"
 import type { Lane, LaneEvent } from "./Lane.js"
 import type { LanePool } from "./LanePool.js"
 import type { ToLane } from "./laneProtocol.js"
@@ -22,10 +22,13 @@ export type TransactionStatus = "I" | "T" | "E"
 /** What a session needs from its engine. */
 export interface SessionContext {
   readonly pool: LanePool
+  /** Describe results shared by the engine's sessions, valid while the schema generation is unchanged. */
+  readonly describeCache: DescribeCache
   readonly batchRows: number
   /** Batches a lane may send ahead of the reader. */
   readonly window: number
   readonly batchBytes: number
+  /** Log changes for logical replication (TRUNCATE writes its own log row). */
 }
 
 let nextRequestId = 1
@@ -83,6 +86,51 @@ export const parseTimeout = (value: string | undefined): number => {
   return Math.min(Number(m[1]) * factor, 2_147_483_647)
 }
 
+/** How `execute` types a statement's rows (the extended protocol's Describe decides). */
+export interface ExecuteOptions {
+  /** PostgreSQL types of the result columns, as described to the client: rows are normalized to these instead of being typed from their values. */
+  readonly columnTypes?: ReadonlyArray<number> | undefined
+}
+
+/** What SQLite says about a statement without running it. */
+export interface Described {
+  readonly reader: boolean
+  readonly columns: ReadonlyArray<LaneColumn>
+  /** Declared columns of the requested tables that exist. */
+  readonly tables: Readonly<Record<string, ReadonlyArray<LaneColumn>>>
+}
+
+/**
+ * What SQLite said about statements, by text: valid until a statement that may
+ * change the schema (anything but SELECT/INSERT/UPDATE/DELETE) or a ROLLBACK
+ * runs in any session, which bumps the generation.
+ */
+export class DescribeCache {
+  generation = 0
+  private readonly entries = new Map<string, { readonly generation: number; readonly described: Described }>()
+
+  get(key: string): Described | undefined {
+    const entry = this.entries.get(key)
+    return entry !== undefined && entry.generation === this.generation ? entry.described : undefined
+  }
+
+  set(key: string, described: Described): void {
+    if (this.entries.size >= 1000) this.entries.delete(this.entries.keys().next().value!)
+    this.entries.set(key, { generation: this.generation, described })
+  }
+}
+
+/** The session's hold on its lock: released once, by whichever comes first (the statement's end, or a spill). */
+class Permit {
+  private released = false
+  constructor(private readonly lock: Effect.Semaphore) {}
+  get release(): Effect.Effect<void> {
+    if (this.released) return Effect.void
+    this.released = true
+    return Effect.asVoid(this.lock.release(1))
+  }
+}
+
 const noEffects: StatementEffects = { transaction: undefined, notices: [], parameterChanges: [] }
 
 /**
@@ -108,6 +156,14 @@ export class SqliteSession {
   private closed = false
   /** Inside a multi-statement query string: statements share an implicit transaction block. */
   private implicitMode = false
+  /**
+   * A statement whose rows are not all read yet (a suspended portal) holds the
+   * session; a new statement first has it read the rest of its rows into
+   * memory ("spill") and let go, so several open portals work, as in PostgreSQL.
+   */
+  private reader: { readonly spill: Effect.Effect<void> } | undefined
+  /** The running statement's hold on the lock. */
+  private permit: Permit | undefined
   /** The implicit block's SQLite transaction is open (begun lazily by the first statement that needs it). */
   private implicitOpen = false
 
@@ -163,9 +219,9 @@ export class SqliteSession {
    * with this statement until the stream ends or `Scope` closes (an
    * interrupted scope kills the statement, as a cancel does).
    */
-  execute(sql: string, params: ReadonlyArray<unknown> = []): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+  execute(sql: string, params: ReadonlyArray<unknown> = [], options: ExecuteOptions = {}): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
     return Effect.zipRight(
-      Effect.acquireRelease(this.lock.take(1), () => this.lock.release(1)),
+      this.claim,
       Effect.suspend(() => {
         if (this.closed) return Effect.fail(sqlError("08003", "session is closed"))
         const plan = planStatement(sql)
@@ -174,8 +230,83 @@ export class SqliteSession {
             sqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block")
           )
         }
-        return this.executePlan(plan, params)
+        return this.executePlan(plan, params, options)
       })
+    )
+  }
+
+  /** Takes the session for one statement (after spilling a suspended reader), until the scope closes. */
+  private get claim(): Effect.Effect<void, never, Scope.Scope> {
+    return Effect.zipRight(
+      Effect.suspend(() => this.reader?.spill ?? Effect.void),
+      Effect.acquireRelease(
+        Effect.map(this.lock.take(1), () => {
+          const permit = new Permit(this.lock)
+          this.permit = permit
+          return permit
+        }),
+        (permit) => permit.release
+      )
+    )
+  }
+
+  /**
+   * Prepares a statement on the session's lane without running it (so it sees
+   * the session's own uncommitted schema changes): its result columns, whether
+   * it returns rows, and the declared columns of `tables`.
+   */
+  describe(sql: string, tables: ReadonlyArray<string>): Effect.Effect<Described, SqlError> {
+    const cache = this.context.describeCache
+    const key = `${sql}\u0000${tables.join("\u0000")}`
+    const cached = cache.get(key)
+    if (cached !== undefined) return Effect.succeed(cached)
+    const generation = cache.generation
+    return Effect.tap(this.describeOnLane(sql, tables), (described) =>
+      Effect.sync(() => {
+        if (cache.generation === generation) cache.set(key, described)
+      })
+    )
+  }
+
+  private describeOnLane(sql: string, tables: ReadonlyArray<string>): Effect.Effect<Described, SqlError> {
+    return Effect.scoped(
+      Effect.zipRight(
+        this.claim,
+        Effect.suspend(() => {
+          if (this.closed) return Effect.fail(sqlError("08003", "session is closed"))
+          return Effect.acquireUseRelease(
+            this.acquireLane(),
+            (lane) =>
+              Effect.flatMap(lane.start({ t: "describe", id: nextRequestId++, sql, tables }), (inbox) => {
+                this.running = lane
+                lane.canceled = false
+                return Effect.flatMap(drain(inbox, lane), (event): Effect.Effect<Described, SqlError> => {
+                  this.running = undefined
+                  switch (event.t) {
+                    case "described":
+                      return Effect.succeed({ reader: event.reader, columns: event.columns, tables: event.tables })
+                    case "error":
+                      return Effect.fail(toLaneError(event))
+                    case "exit":
+                      return Effect.fail(lane.canceled ? queryCanceled(lane.canceled) : sqlError("58000", `SQLite process exited unexpectedly (${event.signal ?? event.code})`))
+                    default:
+                      return Effect.fail(sqlError("XX000", `unexpected ${event.t} from a SQLite lane`))
+                  }
+                })
+              }),
+            (lane) =>
+              Effect.suspend(() => {
+                this.running = undefined
+                if (lane !== this.pinned) return this.context.pool.release(lane)
+                if (!lane.dead) return Effect.void
+                // the lane holding the transaction died (cancelled): the transaction is gone
+                this.pinned = undefined
+                this.status = "E"
+                return this.context.pool.release(lane)
+              })
+          )
+        })
+      )
     )
   }
 
@@ -235,7 +366,7 @@ export class SqliteSession {
     })
   }
 
-  private executePlan(plan: Plan, params: ReadonlyArray<unknown>): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+  private executePlan(plan: Plan, params: ReadonlyArray<unknown>, options: ExecuteOptions): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
     switch (plan._tag) {
       case "Set":
         return this.set(plan.name, plan.value, plan.local)
@@ -315,7 +446,8 @@ export class SqliteSession {
             window: this.context.window,
             batchBytes: this.context.batchBytes
           },
-          plan.verb
+          plan.verb,
+          options.columnTypes
         ))
       }
     }
@@ -476,9 +608,11 @@ export class SqliteSession {
    * connection is inside a transaction stays pinned to the session, any
    * other goes back to the pool.
    */
-  private runLane(request: ToLane, verb: Verb): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
+  private runLane(request: ToLane, verb: Verb, columnTypes?: ReadonlyArray<number>): Effect.Effect<StatementResult, SqlError, Scope.Scope> {
     return Effect.gen(this, function*() {
       const wasInTransaction = this.status !== "I"
+      // a statement that may change the schema (or undo a change) makes described statements stale
+      if ((verb._tag === "Other" && verb.tag !== "") || (request.t === "run" && /^ROLLBACK/.test(request.sql))) this.context.describeCache.generation++
       const lane = yield* this.acquireLane()
       this.running = lane
       lane.canceled = false
@@ -519,7 +653,9 @@ export class SqliteSession {
             ? { _tag: "Done", changes: event.changes, inTransaction: event.inTransaction }
             : event.t === "error"
               ? { _tag: "Failed", error: toLaneError(event), inTransaction: event.inTransaction }
-              : { _tag: "Died", error: lane.canceled ? queryCanceled(lane.canceled) : sqlError("58000", `SQLite process exited unexpectedly (${event.signal ?? event.code})`) }
+              : event.t === "described"
+                ? { _tag: "Failed", error: sqlError("XX000", "unexpected describe answer from a SQLite lane"), inTransaction: lane === this.pinned }
+                : { _tag: "Died", error: lane.canceled ? queryCanceled(lane.canceled) : sqlError("58000", `SQLite process exited unexpectedly (${event.signal ?? event.code})`) }
         return Effect.as(settle(end), end)
       }
       // Leaving early: a normal exit lets the lane close its cursor; an interrupt stops it like a cancel.
@@ -540,27 +676,43 @@ export class SqliteSession {
         return command(commandTagFor(verb, end.changes))
       }
       if (first.more) lane.send({ t: "more", id: request.id })
-      const columns = describeColumns(first.columns ?? [], first.rows, request.t === "run" ? request.sql : "")
-      let pending: Chunk.Chunk<ReadonlyArray<unknown>> | undefined = normalizeRows(first.rows, columns)
-      let finished = false
+      const typed = describeColumns(first.columns ?? [], first.rows, request.t === "run" ? request.sql : "")
+      const columns = columnTypes !== undefined && columnTypes.length === typed.length
+        ? typed.map((c, i) => ({ ...c, typeOid: columnTypes[i]! }))
+        : typed
+      // Batches read but not yet pulled (the first one; after a spill, all the rest), then the statement's end.
+      const ahead: Array<Chunk.Chunk<ReadonlyArray<unknown>>> = [normalizeRows(first.rows, columns)]
+      let end: LaneEnd | undefined
+      const permit = this.permit
+      const finish = (event: Exclude<LaneEvent, { t: "rows" }>) =>
+        Effect.map(ended(event), (e) => {
+          end = e
+          if (this.reader === reader) this.reader = undefined
+        })
+      /** The next batch from the lane; `end` is set when the statement's end arrives instead. */
+      const readBatch: Effect.Effect<Chunk.Chunk<ReadonlyArray<unknown>> | undefined> = Effect.flatMap(Queue.take(inbox), (event) => {
+        if (event.t !== "rows") return Effect.as(finish(event), undefined)
+        if (event.more) lane.send({ t: "more", id: request.id })
+        return Effect.succeed(normalizeRows(event.rows, columns))
+      })
       const pull: Effect.Effect<Chunk.Chunk<ReadonlyArray<unknown>>, Option.Option<SqlError>> = Effect.suspend(() => {
-        if (pending !== undefined) {
-          const chunk = pending
-          pending = undefined
-          return Effect.succeed(chunk)
-        }
-        if (finished) return Effect.fail(Option.none())
-        return Effect.flatMap(Queue.take(inbox), (event) => {
-          switch (event.t) {
-            case "rows":
-              if (event.more) lane.send({ t: "more", id: request.id })
-              return Effect.succeed(normalizeRows(event.rows, columns))
-            default:
-              finished = true
-              return Effect.flatMap(ended(event), (end) => (end._tag === "Done" ? Effect.fail(Option.none()) : Effect.fail(Option.some(end.error))))
-          }
+        if (ahead.length > 0) return Effect.succeed(ahead.shift()!)
+        if (end !== undefined) return Effect.fail(end._tag === "Done" ? Option.none() : Option.some(end.error))
+        return Effect.flatMap(readBatch, (chunk) => (chunk === undefined ? pull : Effect.succeed(chunk)))
+      })
+      // Another statement wants the session while these rows are unread: read them all now, then let go of the lane and the lock.
+      const spill: Effect.Effect<void> = Effect.suspend(() => {
+        if (end !== undefined) return permit?.release ?? Effect.void
+        return Effect.flatMap(readBatch, (chunk) => {
+          if (chunk !== undefined) ahead.push(chunk)
+          return spill
         })
       })
+      const reader = { spill }
+      this.reader = reader
+      yield* Effect.addFinalizer(() => Effect.sync(() => {
+        if (this.reader === reader) this.reader = undefined
+      }))
       const result: RowsResult = {
         _tag: "Rows",
         ...noEffects,

@@ -172,6 +172,24 @@ const runStatement = async (message: Extract<ToLane, { t: "run" }>): Promise<voi
   }
 }
 
+/** Prepares a statement without running it (the extended protocol's Parse and Describe). */
+const describe = (message: Extract<ToLane, { t: "describe" }>): void => {
+  try {
+    const stmt = prepare(message.sql)
+    const columns: ReadonlyArray<LaneColumn> = stmt.reader ? stmt.columns().map((c) => ({ name: c.name, declared: c.type })) : []
+    const tables: Record<string, ReadonlyArray<LaneColumn>> = {}
+    for (const table of message.tables) {
+      const info = db.pragma(`table_info(${quoteIdentifier(table)})`) as ReadonlyArray<{ name: string; type: string }>
+      if (info.length > 0) tables[table] = info.map((c) => ({ name: c.name, declared: c.type === "" ? null : c.type }))
+    }
+    send({ t: "described", id: message.id, reader: stmt.reader, columns, tables })
+  } catch (error) {
+    send(failure(message.id, error, false))
+  }
+}
+
+const quoteIdentifier = (name: string): string => `"${name.replace(/"/g, '""')}"`
+
 const runAtomic = (message: Extract<ToLane, { t: "atomic" }>): void => {
   try {
     let changes = 0
@@ -191,6 +209,9 @@ process.on("message", (message: ToLane) => {
       break
     case "atomic":
       runAtomic(message)
+      break
+    case "describe":
+      describe(message)
       break
     case "more":
       credits++

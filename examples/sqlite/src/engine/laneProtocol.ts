@@ -20,7 +20,7 @@ export type ToLane =
       readonly t: "run"
       readonly id: number
       readonly sql: string
-      /** `$1`, `$2`… bind by name: key "1" is `$1`. */
+      /** `$1`, `$2`… (and `?1`, `?2`…) bind by name: key "1" is `$1`. */
       readonly params: Readonly<Record<string, SqliteValue>>
       /** Session settings for current_setting(), sent only when they changed since the lane last saw them. */
       readonly settings?: Readonly<Record<string, string>>
@@ -34,6 +34,13 @@ export type ToLane =
       readonly t: "atomic"
       readonly id: number
       readonly sqls: ReadonlyArray<string>
+    }
+  | {
+      /** Prepares without running: result columns, whether it returns rows, and the named tables' columns. */
+      readonly t: "describe"
+      readonly id: number
+      readonly sql: string
+      readonly tables: ReadonlyArray<string>
     }
   | { readonly t: "more"; readonly id: number }
   | { readonly t: "close"; readonly id: number }
@@ -51,6 +58,16 @@ export type FromLane =
       readonly more: boolean
       /** On the last batch of a statement that ran to its end: its "done", sent along to save a message. */
       readonly done?: { readonly inTransaction: boolean }
+    }
+  | {
+      readonly t: "described"
+      readonly id: number
+      /** The statement returns rows (better-sqlite3 `stmt.reader`). */
+      readonly reader: boolean
+      /** Result columns (empty when not a reader). */
+      readonly columns: ReadonlyArray<LaneColumn>
+      /** Declared columns of each requested table that exists (PRAGMA table_info). */
+      readonly tables: Readonly<Record<string, ReadonlyArray<LaneColumn>>>
     }
   | {
       readonly t: "done"
