@@ -25,7 +25,7 @@ export const executePortal = (
   handler: ExtendedQueryHandlerShape,
   p: OpenPortal,
   maxRows: number
-): Effect.Effect<void, PgError | ConnectionLost> => {
+): Effect.Effect<void, PgError | ConnectionLost, CurrentSession> => {
   const limit = maxRows > 0 ? maxRows : 0
   switch (p.state) {
     case "new":
@@ -49,7 +49,7 @@ const start = (
   p: OpenPortal,
   r: QueryResult,
   limit: number
-): Effect.Effect<void, PgError | ConnectionLost> => {
+): Effect.Effect<void, PgError | ConnectionLost, CurrentSession> => {
   switch (r._tag) {
     case "Empty":
       p.state = "empty"
@@ -90,7 +90,7 @@ const start = (
 }
 
 /** A Stream result with no row limit: its chunks straight into the outbox, waiting on the socket when it is full. */
-const runAll = (conn: Conn, ext: ExtendedSession, p: OpenPortal, r: RowsResult): Effect.Effect<void, PgError | ConnectionLost> => {
+const runAll = (conn: Conn, ext: ExtendedSession, p: OpenPortal, r: RowsResult): Effect.Effect<void, PgError | ConnectionLost, CurrentSession> => {
   let count = 0
   const outbox = conn.outbox
   const encoder = p.encoder!
@@ -115,7 +115,7 @@ const runAll = (conn: Conn, ext: ExtendedSession, p: OpenPortal, r: RowsResult):
  * the limit is reached (as PostgreSQL, without looking ahead for the end),
  * CommandComplete when the rows run out.
  */
-const pump = (conn: Conn, ext: ExtendedSession, p: OpenPortal, limit: number): Effect.Effect<void, PgError | ConnectionLost> => {
+const pump = (conn: Conn, ext: ExtendedSession, p: OpenPortal, limit: number): Effect.Effect<void, PgError | ConnectionLost, CurrentSession> => {
   let count = 0
   const outbox = conn.outbox
   const encoder = p.encoder!
@@ -124,8 +124,8 @@ const pump = (conn: Conn, ext: ExtendedSession, p: OpenPortal, limit: number): E
     p.index = 0
     return loop
   }
-  const ended = (e: Option.Option<PgError>): Effect.Effect<void, PgError | ConnectionLost> => (Option.isNone(e) ? complete(conn, ext, p, count) : Effect.fail(e.value))
-  const loop: Effect.Effect<void, PgError | ConnectionLost> = Effect.suspend(() => {
+  const ended = (e: Option.Option<PgError>): Effect.Effect<void, PgError | ConnectionLost, CurrentSession> => (Option.isNone(e) ? complete(conn, ext, p, count) : Effect.fail(e.value))
+  const loop: Effect.Effect<void, PgError | ConnectionLost, CurrentSession> = Effect.suspend(() => {
     for (;;) {
       if (limit !== 0 && count >= limit) {
         conn.send({ _tag: "PortalSuspended" })

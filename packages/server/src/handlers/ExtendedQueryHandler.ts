@@ -3,6 +3,7 @@ import type { PgError } from "../errors/PgError.js"
 import type { Field } from "../results/Field.js"
 import type { QueryResult } from "../results/QueryResult.js"
 import type { FormatCode } from "../results/RowEncoder.js"
+import type { CurrentSession } from "../session/CurrentSession.js"
 import type { Session } from "../session/Session.js"
 
 /** A bound statement, ready to run: what the ExtendedQueryHandler executes. */
@@ -33,10 +34,10 @@ export interface Portal<S = unknown> {
  * Runs a portal: the same result shapes as a simple-query statement. The
  * server sends a Rows result's rows (Iterable or Stream) as the client asks
  * for them, Execute's row limit included: a Stream is only pulled as far as
- * the client reads.
+ * the client reads. The server provides `CurrentSession` (the same `session`).
  */
 export interface ExtendedQueryHandlerShape<S = unknown> {
-  readonly execute: (portal: Portal<S>, session: Session) => Effect.Effect<QueryResult, PgError>
+  readonly execute: (portal: Portal<S>, session: Session) => Effect.Effect<QueryResult, PgError, CurrentSession>
 }
 
 export class ExtendedQueryHandler extends Context.Tag("@pgwire-ts/server/ExtendedQueryHandler")<

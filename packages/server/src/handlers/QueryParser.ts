@@ -1,6 +1,7 @@
 import { Context, Effect, Layer, type Scope } from "effect"
 import type { PgError } from "../errors/PgError.js"
 import type { Field } from "../results/Field.js"
+import type { CurrentSession } from "../session/CurrentSession.js"
 import type { Session } from "../session/Session.js"
 
 /**
@@ -28,7 +29,7 @@ export interface QueryParserShape<S = unknown> {
     sql: string,
     parameterTypes: ReadonlyArray<number>,
     session: Session
-  ) => Effect.Effect<ParsedStatement<S>, PgError>
+  ) => Effect.Effect<ParsedStatement<S>, PgError, CurrentSession>
 }
 
 /**
