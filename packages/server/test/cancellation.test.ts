@@ -63,7 +63,8 @@ const handler = (p: Probes) =>
         return Effect.succeed(
           ResultSet.make({
             fields: [ResultSet.field("pid", Oid.int4)],
-            rows: Stream.fromEffect(Effect.map(deepCode, (pid) => [pid] as const)) as Stream.Stream<ReadonlyArray<unknown>>
+            // Row streams are typed without requirements, but run where CurrentSession is provided.
+            rows: Stream.fromEffect(Effect.map(deepCode, (pid) => [pid])) as unknown as Stream.Stream<ReadonlyArray<unknown>>
           })
         )
       default:
