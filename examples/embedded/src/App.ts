@@ -12,7 +12,7 @@ import type { ServeError } from "@effect/platform/HttpServerError"
 import { Layer } from "effect"
 import { createServer } from "node:http"
 import { router } from "./HttpApi.js"
-import { TodoSqlHandler } from "./TodoSqlHandler.js"
+import { TodoExtendedHandler, TodoQueryParser, TodoSqlHandler } from "./TodoSqlHandler.js"
 import { TodoStore } from "./TodoStore.js"
 
 export interface AppOptions {
@@ -39,7 +39,7 @@ const PostgresLive = (options: AppOptions) =>
     host: options.host ?? "127.0.0.1",
     port: options.pgPort,
     shutdownGracePeriod: options.shutdownGracePeriod ?? 10_000
-  }).pipe(Layer.provide(TodoSqlHandler))
+  }).pipe(Layer.provide(Layer.mergeAll(TodoSqlHandler, TodoQueryParser, TodoExtendedHandler)))
 
 export const AppLive = (options: AppOptions): Layer.Layer<HttpServer.HttpServer | Server, ServeError | ServerError> =>
   Layer.mergeAll(HttpLive(options), PostgresLive(options)).pipe(Layer.provide(TodoStore.layer(options.todos)))

@@ -1,11 +1,22 @@
 /**
- * The PostgreSQL front door's query handler: statements of the todo SQL
- * (see `todoSql.ts`) run against the application's `TodoStore`.
+ * The PostgreSQL front door's handlers: statements of the todo SQL (see
+ * `todoSql.ts`) run against the application's `TodoStore`, by simple query
+ * and by the extended protocol (Parse/Bind/Describe/Execute with `$n`).
  */
 import { Oid, SqlState, timestampTextToDate } from "@pgwire-ts/protocol"
-import { type Field, PgError, QueryResult, ResultSet, SimpleQueryHandler, splitStatements } from "@pgwire-ts/server"
+import {
+  ExtendedQueryHandler,
+  type Field,
+  PgError,
+  type Portal,
+  QueryParser,
+  QueryResult,
+  ResultSet,
+  SimpleQueryHandler,
+  splitStatements
+} from "@pgwire-ts/server"
 import { Effect, Either, Layer, Stream } from "effect"
-import { type Column, COLUMNS, type Condition, type Operand, type Param, parseStatement, type SqlSyntaxError, type Statement, type Value } from "./todoSql.js"
+import { type Column, COLUMNS, type Condition, type Operand, type Param, type ParamType, parseStatement, type SqlSyntaxError, type Statement, type Value } from "./todoSql.js"
 import { type Todo, TodoStore, type TodoStoreShape } from "./TodoStore.js"
 
 const FIELDS: Record<Column, Field> = {
@@ -168,4 +179,32 @@ export const TodoSqlHandler: Layer.Layer<SimpleQueryHandler, never, TodoStore> =
       )
     )
   )
+)
+
+const PARAM_OIDS: Readonly<Record<ParamType, number>> = {
+  int4: Oid.int4,
+  int8: Oid.int8,
+  text: Oid.text,
+  bool: Oid.bool,
+  timestamptz: Oid.timestamptz
+}
+
+/** Parse (extended query): the statement, its parameters' types (the client's when it names them), its columns. */
+export const TodoQueryParser: Layer.Layer<QueryParser> = QueryParser.layer<Statement>((sql, clientTypes) =>
+  splitStatements(sql).length > 1
+    ? Effect.fail(PgError.make(SqlState.SyntaxError, "cannot insert multiple commands into a prepared statement"))
+    : Either.match(parseStatement(sql), {
+        onLeft: (e) => Effect.fail(syntaxError(e)),
+        onRight: ({ parameterTypes, statement }) =>
+          Effect.succeed({
+            statement,
+            parameterTypes: parameterTypes.map((t, i) => (clientTypes[i] !== undefined && clientTypes[i] !== 0 ? clientTypes[i]! : PARAM_OIDS[t])),
+            fields: fieldsOf(statement)
+          })
+      })
+)
+
+/** Execute (extended query): the parsed statement with the portal's bound values. */
+export const TodoExtendedHandler: Layer.Layer<ExtendedQueryHandler, never, TodoStore> = ExtendedQueryHandler.layerEffect(
+  Effect.map(TodoStore, (store) => (portal: Portal<Statement>) => execute(store, portal.statement, portal.parameters))
 )

@@ -95,6 +95,35 @@ describe("an Effect HTTP app with a PostgreSQL front door over the same data", (
     ])
   })
 
+  it("@effect/sql-pg: parameterized typed queries go through the extended protocol", async () => {
+    const result = await withSql(app.ports, (sql) =>
+      Effect.gen(function* () {
+        const byId = SqlSchema.findOne({
+          Request: Schema.Number,
+          Result: TodoRow,
+          execute: (id) => sql`SELECT * FROM todos WHERE id = ${id}`
+        })
+        const [added] = yield* sql<{ id: number; title: string; done: boolean }>`INSERT INTO todos (title, done) VALUES (${"with params"}, ${false}) RETURNING *`
+        yield* sql`UPDATE todos SET done = ${true}, title = ${"it's done"} WHERE id = ${added!.id}`
+        const found = yield* byId(added!.id)
+        const missing = yield* byId(999)
+        const nullTitle = yield* Effect.flip(sql`INSERT INTO todos (title) VALUES (${null})`)
+        return { added, found, missing, nullTitle }
+      })
+    )
+    expect(result.added).toMatchObject({ title: "with params", done: false })
+    expect(result.found._tag === "Some" && [result.found.value.title, result.found.value.done]).toEqual(["it's done", true])
+    expect(result.missing._tag).toBe("None")
+    expect(String(result.nullTitle.cause)).toMatch(/null value in column "title"/)
+    const overHttp = (await (await api(app.ports, "/todos")).json()) as Array<{ id: number; title: string }>
+    expect(overHttp.find((t) => t.id === result.added!.id)?.title).toBe("it's done")
+    // Undo, so the next test sees the list it expects.
+    const client = new pg.Client({ host: "127.0.0.1", port: app.ports.pg, user: "app", database: "todos" })
+    await client.connect()
+    await client.query({ text: "DELETE FROM todos WHERE id = $1", values: [result.added!.id] })
+    await client.end()
+  })
+
   it("changes over HTTP and over SQL interleave on one list", async () => {
     const client = new pg.Client({ host: "127.0.0.1", port: app.ports.pg, user: "app", database: "todos" })
     await client.connect()
@@ -106,8 +135,9 @@ describe("an Effect HTTP app with a PostgreSQL front door over the same data", (
       expect((await api(app.ports, "/todos/3", { method: "PATCH", body: JSON.stringify({ done: false }) })).status).toBe(404)
       const inserted = await client.query("INSERT INTO todos (title) VALUES ('it''s SQL'), ('and more') RETURNING *")
       expect(inserted.rows.map((r: { id: number; title: string }) => [r.id, r.title])).toEqual([
-        [4, "it's SQL"],
-        [5, "and more"]
+        // Ids are never reused: 4 went to the parameterized test's todo.
+        [5, "it's SQL"],
+        [6, "and more"]
       ])
       const overHttp = (await (await api(app.ports, "/todos")).json()) as Array<{ title: string }>
       expect(overHttp.map((t) => t.title)).toEqual(["write the README", "it's SQL", "and more"])
