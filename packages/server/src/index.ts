@@ -60,3 +60,20 @@ export {
   type NotificationsShape
 } from "./notifications/Notifications.js"
 export { CopyHandler, type CopyHandlerShape, type CopyFromTarget, type CopyToSource } from "./handlers/CopyHandler.js"
+export {
+  type CreatedSlot,
+  type CreateSlotRequest,
+  KeepaliveRequest,
+  ReplicationHandler,
+  type ReplicationHandlerShape,
+  type ReplicationStream,
+  type SlotInfo,
+  type SnapshotAction,
+  type StartReplicationRequest,
+  type SystemIdentity,
+  type TimelineHistory,
+  type WalMessage
+} from "./replication/ReplicationHandler.js"
+export { MAX_PGOUTPUT_VERSION, type PgOutputOptions, parsePgOutputOptions, splitIdentifiers } from "./replication/pgOutputOptions.js"
+export { parseReplicationCommand, type ReplicationCommand } from "./replication/replicationCommand.js"
+export { type ReplicationMode, replicationModeOf } from "./replication/replicationMode.js"

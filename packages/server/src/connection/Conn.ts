@@ -11,6 +11,7 @@ import type { CancelRegistryShape } from "../cancel/CancelRegistry.js"
 import { ConnectionCancellation } from "../cancel/QueryCancellation.js"
 import type { AuthSourceShape } from "../handlers/AuthSource.js"
 import type { CopyHandlerShape } from "../handlers/CopyHandler.js"
+import type { ReplicationHandlerShape } from "../replication/ReplicationHandler.js"
 import type { ServerParametersShape } from "../handlers/ServerParameters.js"
 import type { NotificationsShape } from "../notifications/Notifications.js"
 import type { ExtendedEnv, ExtendedSession } from "./ExtendedSession.js"
@@ -39,6 +40,8 @@ export interface ServerEnv {
   readonly notifications: NotificationsShape
   /** Row-level COPY for simple-query COPY statements, if provided. */
   readonly copyHandler: CopyHandlerShape | undefined
+  /** Logical replication for `replication=database` connections, if provided. */
+  readonly replication: ReplicationHandlerShape | undefined
   /** Secret behind the mock SCRAM salts of unknown users (stable for the server's life). */
   readonly mockScramSecret: Uint8Array
 }

@@ -6,6 +6,8 @@ import type { ConnectionEnd } from "./ConnectionErrors.js"
 import { Phase } from "./Phase.js"
 import { beforeSimpleQuery, endOfTransactionPortals, runExtendedMessage } from "./ExtendedQuery.js"
 import { runSimpleQuery } from "./SimpleQuery.js"
+import { runReplicationQuery } from "../replication/ReplicationCommands.js"
+import { isLogicalReplicationConnection } from "../replication/replicationMode.js"
 
 const accepts = new Set([
   "Query",
@@ -36,7 +38,10 @@ export const stepReady = (conn: Conn, phase: Phase & { _tag: "Ready" }): Effect.
     switch (m._tag) {
       case "Query": {
         yield* beforeSimpleQuery(conn)
-        const next = yield* runSimpleQuery(conn, m.sql)
+        // On a replication=database connection the query may be a replication command.
+        const next = yield* (conn.env.replication !== undefined && isLogicalReplicationConnection(conn.session!.startupParameters)
+          ? runReplicationQuery(conn, m.sql)
+          : runSimpleQuery(conn, m.sql))
         yield* endOfTransactionPortals(conn)
         return next
       }

@@ -1,4 +1,5 @@
 import { SqlState, type StartupMessage } from "@pgwire-ts/protocol"
+import { refuseReplication } from "../replication/replicationMode.js"
 import { Effect } from "effect"
 import { PgError } from "../errors/PgError.js"
 import type { StartupInfo } from "../session/Session.js"
@@ -126,6 +127,8 @@ const acceptStartupMessage = (conn: Conn, m: StartupMessage, tls: boolean): Effe
       )
     }
     if (registry.isDraining) return yield* fatal(SqlState.CannotConnectNow, "the database system is shutting down")
+    const replicationRefused = refuseReplication(parameters, conn.env.replication !== undefined)
+    if (replicationRefused !== undefined) return yield* new FatalError({ error: replicationRefused })
     if (registry.open > config.maxConnections) return yield* fatal(SqlState.TooManyConnections, "sorry, too many clients already")
     const info: StartupInfo = {
       user,

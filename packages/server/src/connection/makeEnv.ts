@@ -3,6 +3,7 @@ import { Effect, Option } from "effect"
 import { CancelRegistry, makeCancelRegistry } from "../cancel/CancelRegistry.js"
 import { AuthSource } from "../handlers/AuthSource.js"
 import { CopyHandler } from "../handlers/CopyHandler.js"
+import { ReplicationHandler } from "../replication/ReplicationHandler.js"
 import { makeNotifications, Notifications } from "../notifications/Notifications.js"
 import { ServerParameters } from "../handlers/ServerParameters.js"
 import { SimpleQueryHandler } from "../handlers/SimpleQueryHandler.js"
@@ -25,6 +26,7 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
     const cancelRegistry = yield* Effect.serviceOption(CancelRegistry)
     const notifications = yield* Effect.serviceOption(Notifications)
     const copyHandler = yield* Effect.serviceOption(CopyHandler)
+    const replication = yield* Effect.serviceOption(ReplicationHandler)
     const method = config.fixedAuth
     if (Option.isNone(authSource) && (method === "password" || method === "md5" || method === "scram-sha-256")) {
       return yield* new ServerError({ reason: `auth method "${method}" needs an AuthSource layer` })
@@ -45,6 +47,7 @@ export const makeEnv = (config: ServerConfig): Effect.Effect<ServerEnv, ServerEr
       cancelRegistry: Option.getOrElse(cancelRegistry, () => makeCancelRegistry()),
       notifications: Option.isSome(notifications) ? notifications.value : yield* makeNotifications(),
       copyHandler: Option.getOrUndefined(copyHandler),
+      replication: Option.getOrUndefined(replication),
       mockScramSecret: new Uint8Array(randomBytes(32))
     }
   })
