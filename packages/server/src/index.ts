@@ -77,3 +77,4 @@ export {
 export { MAX_PGOUTPUT_VERSION, type PgOutputOptions, parsePgOutputOptions, splitIdentifiers } from "./replication/pgOutputOptions.js"
 export { parseReplicationCommand, type ReplicationCommand } from "./replication/replicationCommand.js"
 export { type ReplicationMode, replicationModeOf } from "./replication/replicationMode.js"
+export { PreparedStatements } from "./extended/PreparedStatements.js"

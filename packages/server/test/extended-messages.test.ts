@@ -115,6 +115,21 @@ describe("extended query: each message", () => {
     )
   )
 
+  it.scopedLive("SQL DEALLOCATE through PreparedStatements closes statements made by Parse", () =>
+    withServer(() =>
+      Effect.gen(function* () {
+        const c = yield* Testing.connect()
+        yield* exchange(c, parse("insert", "a"), parse("insert", "b"), parse("insert"), sync)
+        expect(yield* exchange(c, { _tag: "Query", sql: "deallocate a" })).toEqual(["CommandComplete DEALLOCATE", "RFQ I"])
+        expect(yield* exchange(c, bind("a"), sync)).toEqual(['Error 26000 prepared statement "a" does not exist', "RFQ I"])
+        expect(yield* exchange(c, { _tag: "Query", sql: "deallocate nope" })).toEqual(['Error 26000 prepared statement "nope" does not exist', "RFQ I"])
+        expect(yield* exchange(c, bind("b"), execute(), sync)).toEqual(["BindComplete", "CommandComplete INSERT 0 1", "RFQ I"])
+        expect(yield* exchange(c, { _tag: "Query", sql: "deallocate all" })).toEqual(["CommandComplete DEALLOCATE ALL", "RFQ I"])
+        expect(yield* exchange(c, bind("b"), sync)).toEqual(['Error 26000 prepared statement "b" does not exist', "RFQ I"])
+      })
+    )
+  )
+
   it.scopedLive("unknown statement 26000, unknown portal 34000, duplicate names 42P05 and 42P03", () =>
     withServer(() =>
       Effect.gen(function* () {

@@ -1,6 +1,7 @@
 import { type BackendMessage, type FrontendMessage, Oid, SqlState } from "@pgwire-ts/protocol"
 import { Effect, Layer, Ref, Stream } from "effect"
 import { PgError } from "../src/errors/PgError.js"
+import { PreparedStatements } from "../src/extended/PreparedStatements.js"
 import { ExtendedQueryHandler } from "../src/handlers/ExtendedQueryHandler.js"
 import { type PortalLimits, PortalStore } from "../src/handlers/PortalStore.js"
 import { QueryParser } from "../src/handlers/QueryParser.js"
@@ -159,8 +160,10 @@ export const handler = (probe: Probe) =>
   )
 
 /** The simple-query side of the same language (for mixing Query with extended messages). */
-const simple = SimpleQueryHandler.perStatement((statement) => {
+const simple = SimpleQueryHandler.perStatement((statement, session) => {
   const s = statement.trim().toLowerCase()
+  if (s === "deallocate all") return Effect.as(PreparedStatements.deallocateAll(session), QueryResult.command("DEALLOCATE ALL"))
+  if (s.startsWith("deallocate ")) return Effect.as(PreparedStatements.deallocate(session, s.slice(11)), QueryResult.command("DEALLOCATE"))
   if (s === "begin") return Effect.succeed(QueryResult.command("BEGIN", { transaction: "begin" }))
   if (s === "commit") return Effect.succeed(QueryResult.command("COMMIT", { transaction: "commit" }))
   if (s === "select 1") return Effect.succeed(ResultSet.make({ fields: [ResultSet.field("one", Oid.int4)], rows: [[1]] }))

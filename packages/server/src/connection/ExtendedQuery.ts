@@ -5,6 +5,7 @@ import { type ParsedStatement } from "../handlers/QueryParser.js"
 import { decodeParameters, resolveResultFormats } from "../extended/bindValues.js"
 import { OpenPortal } from "../extended/OpenPortal.js"
 import { OpenStatement } from "../extended/OpenStatement.js"
+import { registerSessionPortals } from "../extended/PreparedStatements.js"
 import type { PortalHandle } from "../handlers/PortalStore.js"
 import type { Conn } from "./Conn.js"
 import type { ConnectionEnd } from "./ConnectionErrors.js"
@@ -87,6 +88,7 @@ const sessionOf = (conn: Conn, env: ExtendedEnv): Effect.Effect<ExtendedSession>
     const portals = yield* env.store.make(conn.session!)
     const ext = new ExtendedSession(portals)
     conn.extended = ext
+    registerSessionPortals(conn.session!, portals)
     yield* conn.session!.onClose(Effect.suspend(() => closeAll(ext)))
     return ext
   })

@@ -31,6 +31,8 @@ export interface SessionPortals {
   /** Stores a statement; the unnamed one replaces its predecessor. A taken name → 42P05; over the limit → 53400. */
   readonly addStatement: (statement: PreparedStatement) => PgError | undefined
   readonly removeStatement: (name: string) => void
+  /** Names of the stored statements ("" included when there is an unnamed one). */
+  readonly statementNames: () => ReadonlyArray<string>
   readonly portal: (name: string) => PortalHandle | undefined
   /** Stores a portal (the server has removed any unnamed one first). A taken name → 42P03; over the limit → 53400. */
   readonly addPortal: (portal: PortalHandle) => PgError | undefined
@@ -83,6 +85,7 @@ export const makeInMemoryPortals = (limits: PortalLimits = {}): SessionPortals =
     removeStatement: (name) => {
       if (statements.delete(name) && name !== "") namedStatements--
     },
+    statementNames: () => Array.from(statements.keys()),
     portal: (name) => portals.get(name),
     addPortal: (p) => {
       if (p.name === "") {
