@@ -72,12 +72,19 @@ const startTls =
         ALPNProtocols: ["postgresql"]
       })
       yield* Effect.async<void, TlsFailure>((resume) => {
-        const onError = (err: Error) => resume(Effect.fail(new TlsFailure(err.message)))
-        tlsSocket.once("secure", () => {
+        const onError = (err: Error) => settle(Effect.fail(new TlsFailure(err.message)))
+        // A client that refuses our certificate may just hang up: no error is emitted then, only close.
+        const onClose = () => settle(Effect.fail(new TlsFailure("the client closed the connection during the TLS handshake")))
+        const onSecure = () => settle(Effect.void)
+        const settle = (outcome: Effect.Effect<void, TlsFailure>) => {
+          tlsSocket.off("secure", onSecure)
           tlsSocket.off("error", onError)
-          resume(Effect.void)
-        })
+          tlsSocket.off("close", onClose)
+          resume(outcome)
+        }
+        tlsSocket.once("secure", onSecure)
         tlsSocket.once("error", onError)
+        tlsSocket.once("close", onClose)
         return Effect.sync(() => tlsSocket.destroy())
       })
       const alpn = typeof tlsSocket.alpnProtocol === "string" ? tlsSocket.alpnProtocol : undefined
