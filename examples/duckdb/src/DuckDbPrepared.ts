@@ -56,6 +56,12 @@ const resultFields = (prepared: DuckDBPreparedStatement): ReadonlyArray<Field> |
   return rows ? columns.map((c) => ResultSet.field(c.name, c.oid)) : undefined
 }
 
+const CANDIDATES = [
+  { oid: Oid.text, sample: "'x'" },
+  { oid: Oid.int8, sample: "1" },
+  { oid: Oid.float8, sample: "1.5" }
+] as const
+
 const describeFields = (prepared: DuckDBPreparedStatement) =>
   Effect.try({
     try: () => resultFields(prepared),
@@ -122,11 +128,15 @@ export const prepareStatement = (
     if (inferred.includes(undefined) || hasUndescribedColumn(prepared)) {
       // DuckDB needs the parameters' types to type the statement: try candidates for the unknown ones
       // (as PostgreSQL would infer `range % $1` to be a number), describing the statement with typed
-      // NULLs in the parameters' places. It is only prepared, never run.
-      for (const candidate of [Oid.text, Oid.int8, Oid.float8]) {
-        const types = inferred.map((oid) => oid ?? candidate)
-        const withNulls = replaceParameters(sql, (n) => `CAST(NULL AS ${duckDbTypeName(types[n - 1] ?? Oid.text)})`)
-        const described = yield* Effect.option(Effect.flatMap(duck(connection, () => connection.prepare(withNulls)), describeFields))
+      // values in the parameters' places: a sample value for an unknown one (DuckDB lets a typed NULL
+      // through where a value of that type would fail), NULL for the typed ones. Only prepared, never run.
+      for (const candidate of CANDIDATES) {
+        const types = inferred.map((oid) => oid ?? candidate.oid)
+        const substituted = replaceParameters(sql, (n) => {
+          const known = inferred[n - 1]
+          return known === undefined ? `CAST(${candidate.sample} AS ${duckDbTypeName(candidate.oid)})` : `CAST(NULL AS ${duckDbTypeName(known)})`
+        })
+        const described = yield* Effect.option(Effect.flatMap(duck(connection, () => connection.prepare(substituted)), describeFields))
         if (described._tag === "Some") {
           parameterTypes = types
           fields = described.value

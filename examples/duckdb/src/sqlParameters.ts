@@ -5,8 +5,8 @@
  * Why: DuckDB cannot name or type a result column that depends on a
  * parameter before the parameter is bound (`range % $1` → "unknown"), but
  * Describe must tell the client the columns after Parse. Preparing the same
- * statement with each `$n` replaced by a typed NULL gives DuckDB what it
- * needs to describe it without running it.
+ * statement with each `$n` replaced by a typed value gives DuckDB what it
+ * needs to describe it without running it (see `DuckDbPrepared.ts`).
  */
 
 /** `sql` with every `$n` placeholder replaced by `replace(n)`; everything else byte for byte. */

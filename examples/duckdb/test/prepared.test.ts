@@ -42,13 +42,18 @@ describe("DuckDB prepared statements for the extended protocol", () => {
     expect((await Effect.runPromise(prepareStatement(connection, "SELECT $1::INTEGER AS x", [Oid.int8]))).parameterTypes).toEqual([Oid.int8])
   })
 
-  it("a column that hangs on a parameter is described through typed NULLs in the parameters' places", async () => {
+  it("untyped parameters and the columns that hang on them are inferred by describing the statement with typed values in their places", async () => {
     const filtered = await Effect.runPromise(prepareStatement(connection, "SELECT range AS i FROM range(10) WHERE range % $1 = 0", []))
     expect(filtered.fields?.map((f) => [f.name, f.typeOid])).toEqual([["i", Oid.int8]])
     // DuckDB could not type $1; describing it as a number worked, so the parameter is int8 (as PostgreSQL infers it).
     expect(filtered.parameterTypes).toEqual([Oid.int8])
     const every3 = await Effect.runPromise(executeStatement(connection, filtered.statement, filtered.parameterTypes, [3n]))
     expect(await rowsOf(every3)).toEqual([[0n], [3n], [6n], [9n]])
+    // A typed NULL would let `range(VARCHAR)` through at prepare time; a sample value does not.
+    const ranged = await Effect.runPromise(prepareStatement(connection, "SELECT range AS i FROM range($1)", []))
+    expect(ranged.parameterTypes).toEqual([Oid.int8])
+    const limited = await Effect.runPromise(prepareStatement(connection, "SELECT name FROM t LIMIT $1", []))
+    expect(limited.parameterTypes).toEqual([Oid.int8])
     const typed = await run("SELECT $1 AS x", [42n], [Oid.int8])
     expect(typed.described.fields?.map((f) => [f.name, f.typeOid])).toEqual([["x", Oid.int8]])
     expect(typed.rows).toEqual([[42n]])
