@@ -17,6 +17,7 @@ import { bindValues, translatePlaceholders } from "./engine/placeholders.js"
 import type { SqliteEngine } from "./engine/SqliteEngine.js"
 import type { Described } from "./engine/SqliteSession.js"
 import { splitStatements } from "./engine/sqlText.js"
+import { type DeallocateTarget, deallocateTarget, runDeallocate } from "./deallocate.js"
 import { engineSession, reportEffects, SqliteDatabase, toPgError } from "./SqliteQueryHandler.js"
 
 /**
@@ -33,6 +34,8 @@ export interface SqliteStatement {
   readonly columnTypes: ReadonlyArray<number> | undefined
   /** A SELECT (or other read) whose rows stream as the client pulls them; anything else runs to its end at the first Execute. */
   readonly streamed: boolean
+  /** A DEALLOCATE statement: answered by the server's statement store, not SQLite. */
+  readonly deallocate?: DeallocateTarget | undefined
 }
 
 const text = PgType.text
@@ -67,6 +70,14 @@ export const parseStatement = (engine: SqliteEngine) =>
       if (statements.length === 0) {
         return {
           statement: { sql: "", references: [], plan: undefined, columnTypes: undefined, streamed: false },
+          parameterTypes: clientTypes.map((t) => t || text),
+          fields: undefined
+        }
+      }
+      const deallocate = deallocateTarget(statements[0]!)
+      if (deallocate !== undefined) {
+        return {
+          statement: { sql: statements[0]!, references: [], plan: undefined, columnTypes: undefined, streamed: false, deallocate },
           parameterTypes: clientTypes.map((t) => t || text),
           fields: undefined
         }
@@ -110,6 +121,7 @@ export const parseStatement = (engine: SqliteEngine) =>
 export const executePortal = (engine: SqliteEngine) =>
   (portal: Portal<SqliteStatement>, session: Session): Effect.Effect<QueryResult, PgError> => {
     const statement = portal.statement
+    if (statement.deallocate !== undefined) return runDeallocate(session, statement.deallocate)
     if (statement.plan === undefined) return Effect.succeed(QueryResult.empty)
     const options = { columnTypes: statement.columnTypes }
     const values = bindValues(statement.references, portal.parameters)

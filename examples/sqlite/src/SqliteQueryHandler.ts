@@ -7,6 +7,7 @@ import {
   SimpleQueryHandler
 } from "@pgwire-ts/server"
 import { Context, Effect, Exit, Layer, Option, Ref, Scope, Stream } from "effect"
+import { deallocateTarget, runDeallocate } from "./deallocate.js"
 import type { EngineOptions } from "./engine/SqliteEngine.js"
 import { SqliteEngine } from "./engine/SqliteEngine.js"
 import type { SqliteSession } from "./engine/SqliteSession.js"
@@ -97,14 +98,17 @@ const toQueryResult = (result: StatementResult): Effect.Effect<QueryResult, PgEr
 }
 
 /** One statement: its result, with the statement's lane held by the stream's scope until the library has sent its rows. */
-const runStatement = (sqlite: SqliteSession, session: Session, statement: string): Stream.Stream<QueryResult, PgError> =>
-  Stream.unwrapScoped(
+const runStatement = (sqlite: SqliteSession, session: Session, statement: string): Stream.Stream<QueryResult, PgError> => {
+  const deallocate = deallocateTarget(statement)
+  if (deallocate !== undefined) return Stream.fromEffect(runDeallocate(session, deallocate))
+  return Stream.unwrapScoped(
     Effect.gen(function*() {
       const result = yield* Effect.mapError(sqlite.execute(statement), toPgError)
       yield* reportEffects(session, result)
       return Stream.make(yield* toQueryResult(result))
     })
   )
+}
 
 /**
  * Several statements in one Query message: PostgreSQL runs them in an

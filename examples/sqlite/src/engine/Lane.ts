@@ -3,6 +3,7 @@ import { existsSync } from "node:fs"
 import { fileURLToPath } from "node:url"
 import { Effect, Queue } from "effect"
 import type { FromLane, LaneOptions, ToLane } from "./laneProtocol.js"
+import { catalogTypes } from "./pgCatalog.js"
 import { SqlError } from "./SqlError.js"
 
 /** What a lane reports to the statement it is running: its messages, or its end. */
@@ -64,7 +65,7 @@ export class Lane {
     return Effect.async<Lane, SqlError>((resume) => {
       let child: ChildProcess
       try {
-        child = fork(laneScript(), [JSON.stringify(options)], {
+        child = fork(laneScript(), [JSON.stringify({ ...options, catalog: catalogTypes() })], {
           serialization: "advanced",
           execArgv: [],
           stdio: ["ignore", "inherit", "inherit", "ipc"]

@@ -13,6 +13,7 @@ export const PgType = {
   int2: 21,
   int4: 23,
   text: 25,
+  oid: 26,
   json: 114,
   float4: 700,
   float8: 701,
@@ -49,7 +50,8 @@ const declaredNames: ReadonlyArray<readonly [RegExp, number]> = [
   [/^(TIMESTAMPTZ|TIMESTAMP WITH TIME ZONE)$/, PgType.timestamptz],
   [/^JSON$/, PgType.json],
   [/^JSONB$/, PgType.jsonb],
-  [/^UUID$/, PgType.uuid]
+  [/^UUID$/, PgType.uuid],
+  [/^OID$/, PgType.oid]
 ]
 
 /** The PostgreSQL type a declared column type names, or undefined when it names none we know. */

@@ -11,6 +11,7 @@ import Database from "better-sqlite3"
 import { randomUUID } from "node:crypto"
 import type { LaneColumn, SqliteValue } from "./columnTypes.js"
 import type { FromLane, LaneOptions, ToLane } from "./laneProtocol.js"
+import { CATALOG_DDL, CATALOG_INSERT } from "./pgCatalogDdl.js"
 
 const send = (message: FromLane): void => {
   process.send!(message)
@@ -26,6 +27,15 @@ const open = (): Database.Database => {
     db.pragma("journal_mode = WAL")
     db.pragma(`synchronous = ${options.synchronous}`)
     db.defaultSafeIntegers(true)
+    if (options.catalog !== undefined) {
+      for (const ddl of CATALOG_DDL) db.exec(ddl)
+      const insert = db.prepare(CATALOG_INSERT)
+      db.transaction(() => {
+        for (const [oid, name, typlen, typtype, category, delimiter, elem, array] of options.catalog!) {
+          insert.run(oid, name, typlen, typtype, category, delimiter, elem, array, typlen > 0 && typlen <= 8 ? 1 : 0)
+        }
+      })()
+    }
     return db
   } catch (error) {
     send({ t: "fatal", message: error instanceof Error ? error.message : String(error) })

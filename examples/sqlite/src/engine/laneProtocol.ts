@@ -1,4 +1,5 @@
 import type { LaneColumn, SqliteValue } from "./columnTypes.js"
+import type { CatalogType } from "./pgCatalogDdl.js"
 
 /**
  * Messages between the engine (main thread) and a lane process, which owns
@@ -13,6 +14,8 @@ export interface LaneOptions {
   readonly busyTimeoutMs: number
   /** `PRAGMA synchronous`: OFF for the engine's private temp file, NORMAL for a user's file. */
   readonly synchronous: "OFF" | "NORMAL"
+  /** pg_type rows for the lane's attached pg_catalog (see pgCatalog.ts). */
+  readonly catalog?: ReadonlyArray<CatalogType>
 }
 
 export type ToLane =
