@@ -505,6 +505,12 @@ const PlainDataRow = function (this: { _tag: "DataRow"; values: Array<Uint8Array
 } as unknown as { new (values: Array<Uint8Array | null>): DataRow; prototype: object }
 PlainDataRow.prototype = Object.prototype
 
+// The chunk the last DataRow came from, with its ArrayBuffer and offset: the
+// rows of one chunk come in a row, and reading byteOffset per row costs more.
+let viewSource: Uint8Array | undefined
+let viewBuffer: ArrayBufferLike = new ArrayBuffer(0)
+let viewBase = 0
+
 export const decodeDataRow = (r: Reader): DataRow => {
   const buf = r.buf
   const end = r.end
@@ -514,8 +520,13 @@ export const decodeDataRow = (r: Reader): DataRow => {
   p += 2
   if (n * 4 > end - p) return invalid(`column count ${n} runs past the message`)
   const values = new Array<Uint8Array | null>(n)
-  const ab = buf.buffer
-  const base = buf.byteOffset
+  if (buf !== viewSource) {
+    viewSource = buf
+    viewBuffer = buf.buffer
+    viewBase = buf.byteOffset
+  }
+  const ab = viewBuffer
+  const base = viewBase
   for (let i = 0; i < n; i++) {
     if (end - p < 4) return invalid(`column ${i}: length runs past the message`)
     const len = (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!
