@@ -25,7 +25,7 @@ import {
 } from "@pgwire-ts/protocol"
 import { Cause, Chunk, Clock, Duration, Effect, Exit, Option, Queue, Stream } from "effect"
 import type { Conn } from "../connection/Conn.js"
-import type { ConnectionEnd } from "../connection/ConnectionErrors.js"
+import { type ConnectionEnd, ConnectionLost } from "../connection/ConnectionErrors.js"
 import { runCopyBoth } from "../connection/CopyBoth.js"
 import { Phase } from "../connection/Phase.js"
 import { copyBoth } from "../copy/CopyResult.js"
@@ -75,11 +75,18 @@ export const runLogicalStreaming = (
         if (Cause.isInterruptedOnly(started.cause)) return yield* Effect.interrupt
         return yield* answerError(conn, yield* handlerError(started.cause, "startReplication"))
       }
+      // A client that vanished gets no answer (writing to its socket could wait forever).
+      let peerGone = false
+      conn.transport.setPeerClosedHandler(() => {
+        peerGone = true
+      })
       const ended = yield* Effect.exit(
         runCopyBoth(conn, copyBoth({ run: yield* streams(handler, request, started.value), tag: "COPY 0" })).pipe(
-          Effect.provideService(CurrentSession, session)
+          Effect.provideService(CurrentSession, session),
+          Effect.ensuring(Effect.sync(() => conn.transport.setPeerClosedHandler(undefined)))
         )
       )
+      if (peerGone) return yield* new ConnectionLost({})
       if (Exit.isSuccess(ended)) {
         conn.send({ _tag: "CommandComplete", tag: "START_REPLICATION" })
         conn.send({ _tag: "ReadyForQuery", status: conn.transactionStatus })
