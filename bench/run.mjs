@@ -13,7 +13,7 @@ import os from "node:os"
 import { fileURLToPath } from "node:url"
 import { RESULT_MARKER, printTable } from "./lib/report.mjs"
 
-const BENCHMARKS = ["codec-decode", "codec-encode", "server-pgbench", "server-stream"]
+const BENCHMARKS = ["codec-decode", "codec-encode", "server-pgbench", "server-stream", "client"]
 
 const wanted = process.argv.slice(2)
 for (const name of wanted) {
@@ -27,7 +27,7 @@ const selected = wanted.length > 0 ? wanted : BENCHMARKS
 const runOne = (name) =>
   new Promise((resolve) => {
     const script = fileURLToPath(new URL(`./${name}.mjs`, import.meta.url))
-    const child = spawn(process.execPath, [script], { stdio: ["ignore", "pipe", "inherit"] })
+    const child = spawn(process.execPath, ["--expose-gc", script], { stdio: ["ignore", "pipe", "inherit"] })
     let pending = ""
     let rows
     child.stdout.setEncoding("utf8").on("data", (d) => {

@@ -14,6 +14,8 @@ import type { SqliteSession } from "./engine/SqliteSession.js"
 import type { SqlError } from "./engine/SqlError.js"
 import { splitStatements } from "./engine/sqlText.js"
 import type { RowsResult, StatementResult } from "./engine/StatementResult.js"
+import { withNotifications } from "./notify/SqliteNotify.js"
+import { specialStatement } from "./SpecialStatements.js"
 
 /** The SQLite database every connection of the server shares. */
 export class SqliteDatabase extends Context.Tag("@pgwire-ts/example-sqlite/SqliteDatabase")<SqliteDatabase, SqliteEngine>() {
@@ -103,6 +105,9 @@ const runStatement = (sqlite: SqliteSession, session: Session, statement: string
   if (deallocate !== undefined) return Stream.fromEffect(runDeallocate(session, deallocate))
   return Stream.unwrapScoped(
     Effect.gen(function*() {
+      // COPY, LISTEN/UNLISTEN/NOTIFY: answered before the engine
+      const special = specialStatement(sqlite, session, statement, toPgError)
+      if (special !== undefined) return Stream.make(yield* special)
       const result = yield* Effect.mapError(sqlite.execute(statement), toPgError)
       yield* reportEffects(session, result)
       return Stream.make(yield* toQueryResult(result))
@@ -139,11 +144,12 @@ const runImplicitBlock = (
 export const handleQuery = (engine: SqliteEngine) => (query: string, session: Session): Stream.Stream<QueryResult, PgError> => {
   const statements = splitStatements(query)
   if (statements.length === 0) return Stream.empty
-  return Stream.unwrap(
+  // NOTIFY and LISTEN take effect at COMMIT, or when the query string succeeds outside a transaction
+  return withNotifications(session, engineSession(engine, session), Stream.unwrap(
     Effect.map(engineSession(engine, session), (sqlite) =>
       statements.length === 1 ? runStatement(sqlite, session, statements[0]!) : runImplicitBlock(sqlite, session, statements)
     )
-  )
+  ))
 }
 
 export const SqliteQueryHandler: Layer.Layer<SimpleQueryHandler, never, SqliteDatabase> = SimpleQueryHandler.layerEffect(

@@ -8,7 +8,7 @@ import { SqlError } from "./SqlError.js"
 
 /** What a lane reports to the statement it is running: its messages, or its end. */
 export type LaneEvent =
-  | Exclude<FromLane, { readonly t: "ready" | "fatal" }>
+  | Exclude<FromLane, { readonly t: "ready" | "fatal" | "notify" }>
   | { readonly t: "exit"; readonly code: number | null; readonly signal: string | null }
 
 /**
@@ -43,10 +43,13 @@ export class Lane {
   canceled: "user" | "timeout" | false = false
   /** The settings object last sent to this lane (by identity). */
   settingsSent: object | undefined
+  /** pg_notify() calls of the current request (channel, payload), in order. */
+  readonly notifies: Array<readonly [string, string]> = []
 
   private constructor(private readonly child: ChildProcess) {
     child.on("message", (message: FromLane) => {
       const inbox = this.inbox
+      if (message.t === "notify") return void this.notifies.push([message.channel, message.payload])
       if (message.t === "ready" || message.t === "fatal" || message.id !== this.current) return
       if (message.t === "rows" && message.done !== undefined) {
         // the statement's last batch carries its end: hand them on as the two events they are
@@ -109,6 +112,7 @@ export class Lane {
   start(message: ToLane): Effect.Effect<Queue.Dequeue<LaneEvent>> {
     return Effect.sync(() => {
       this.current = message.id
+      this.notifies.length = 0
       if (this.dead) {
         // the exit event was read by the request that saw the lane die; tell this one too
         Queue.unsafeOffer(this.inbox, { t: "exit", code: null, signal: null })

@@ -154,6 +154,8 @@ export class SqliteSession {
   private readonly localRestore = new Map<string, string | undefined>()
   private readonly initial: Readonly<Record<string, string>>
   private closed = false
+  /** pg_notify() calls of statements that succeeded, not yet taken by the handler. */
+  private notifications: Array<readonly [string, string]> = []
   /** Inside a multi-statement query string: statements share an implicit transaction block. */
   private implicitMode = false
   /**
@@ -330,6 +332,36 @@ export class SqliteSession {
       this.beginImplicit,
       Effect.onExit(each, (exit) => Effect.ignore(this.finishImplicit(false)).pipe(Effect.when(() => Exit.isFailure(exit))))
     ).pipe(Effect.tap(() => this.finishImplicit(true)))
+  }
+
+  /** The pg_notify() calls of the statements that succeeded since the last call, in order. */
+  takeNotifications(): ReadonlyArray<readonly [string, string]> {
+    const taken = this.notifications
+    this.notifications = []
+    return taken
+  }
+
+  /**
+   * Runs statements as one all-or-nothing unit in the session's transaction
+   * context (inside a transaction, a savepoint): COPY FROM's inserts. Returns
+   * the number of rows changed.
+   */
+  atomically(sqls: ReadonlyArray<string>): Effect.Effect<number, SqlError, Scope.Scope> {
+    return Effect.zipRight(
+      this.claim,
+      Effect.suspend(() => {
+        if (this.closed) return Effect.fail(sqlError("08003", "session is closed"))
+        if (this.status === "E") {
+          return Effect.fail(sqlError("25P02", "current transaction is aborted, commands ignored until end of transaction block"))
+        }
+        return Effect.zipRight(
+          this.openImplicit,
+          Effect.map(this.runLane({ t: "atomic", id: nextRequestId++, sqls }, { _tag: "Insert" }), (result) =>
+            result._tag === "Command" ? Number(result.commandTag.slice("INSERT 0 ".length)) : 0
+          )
+        )
+      })
+    )
   }
 
   /** Stops the running statement (57014); its transaction, if any, becomes aborted (E). */
@@ -637,6 +669,9 @@ export class SqliteSession {
           settled = true
           if (timer !== undefined) clearTimeout(timer)
           this.running = undefined
+          // a statement's notifications count only if it succeeded
+          const notifies = lane.notifies.splice(0)
+          if (end._tag === "Done") this.notifications.push(...notifies)
           if (end._tag === "Died" || !end.inTransaction) {
             this.pinned = undefined
             // a failure or a lost lane inside a transaction leaves it aborted until ROLLBACK

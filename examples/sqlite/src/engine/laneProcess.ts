@@ -71,6 +71,16 @@ db.function("current_setting", { deterministic: false, varargs: true }, (name: u
 db.function("current_database", { deterministic: false }, () => settings["database"] ?? "sqlite")
 db.function("now", { deterministic: false }, () => new Date().toISOString().replace("T", " ").replace("Z", "+00"))
 db.function("gen_random_uuid", { deterministic: false }, () => randomUUID())
+// pg_notify(channel, payload): reported at once, published by the engine when the statement (and its transaction) succeeds.
+db.function("pg_notify", { deterministic: false }, (channel: unknown, payload: unknown) => {
+  const name = channel === null || channel === undefined ? "" : String(channel)
+  const text = payload === null || payload === undefined ? "" : String(payload)
+  if (name === "") throw pgFailure("22023", "channel name cannot be empty")
+  if (Buffer.byteLength(name) >= 64) throw pgFailure("22023", "channel name too long")
+  if (Buffer.byteLength(text) >= 8000) throw pgFailure("22023", "payload string too long")
+  process.send!({ t: "notify", channel: name, payload: text } satisfies FromLane)
+  return null
+})
 // PostgreSQL's integer generate_series(start, stop [, step]) as a table-valued function.
 db.table("generate_series", {
   columns: ["generate_series"],

@@ -50,6 +50,8 @@ export type ToLane =
 
 export type FromLane =
   | { readonly t: "ready" }
+  /** pg_notify() ran in the current request; the engine publishes it only if the statement succeeds. */
+  | { readonly t: "notify"; readonly channel: string; readonly payload: string }
   /** The database could not be opened; the process exits after this. */
   | { readonly t: "fatal"; readonly message: string }
   | {
