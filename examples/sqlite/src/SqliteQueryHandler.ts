@@ -16,6 +16,7 @@ import { splitStatements } from "./engine/sqlText.js"
 import type { RowsResult, StatementResult } from "./engine/StatementResult.js"
 import { withNotifications } from "./notify/SqliteNotify.js"
 import { specialStatement } from "./SpecialStatements.js"
+import { ChangeCapture, type ChangeCaptureShape } from "./replication/ChangeCapture.js"
 
 /** The SQLite database every connection of the server shares. */
 export class SqliteDatabase extends Context.Tag("@pgwire-ts/example-sqlite/SqliteDatabase")<SqliteDatabase, SqliteEngine>() {
@@ -100,19 +101,27 @@ const toQueryResult = (result: StatementResult): Effect.Effect<QueryResult, PgEr
 }
 
 /** One statement: its result, with the statement's lane held by the stream's scope until the library has sent its rows. */
-const runStatement = (sqlite: SqliteSession, session: Session, statement: string): Stream.Stream<QueryResult, PgError> => {
+const runStatement = (
+  sqlite: SqliteSession,
+  session: Session,
+  statement: string,
+  capture: ChangeCaptureShape | undefined
+): Stream.Stream<QueryResult, PgError> => {
   const deallocate = deallocateTarget(statement)
   if (deallocate !== undefined) return Stream.fromEffect(runDeallocate(session, deallocate))
-  return Stream.unwrapScoped(
+  const result = Stream.unwrapScoped(
     Effect.gen(function*() {
       // COPY, LISTEN/UNLISTEN/NOTIFY: answered before the engine
       const special = specialStatement(sqlite, session, statement, toPgError)
       if (special !== undefined) return Stream.make(yield* special)
-      const result = yield* Effect.mapError(sqlite.execute(statement), toPgError)
+      const result = yield* Effect.mapError(capture?.intercept(sqlite, statement) ?? sqlite.execute(statement), toPgError)
       yield* reportEffects(session, result)
       return Stream.make(yield* toQueryResult(result))
     })
   )
+  // Change capture (src/replication): triggers for new tables, wake-ups for replication streams.
+  const after = capture?.afterStatement(sqlite, statement)
+  return after === undefined ? result : Stream.concat(result, Stream.execute(after))
 }
 
 /**
@@ -123,13 +132,14 @@ const runStatement = (sqlite: SqliteSession, session: Session, statement: string
 const runImplicitBlock = (
   sqlite: SqliteSession,
   session: Session,
-  statements: ReadonlyArray<string>
+  statements: ReadonlyArray<string>,
+  capture: ChangeCaptureShape | undefined
 ): Stream.Stream<QueryResult, PgError> =>
   Stream.unwrapScoped(
     Effect.as(
       Effect.acquireRelease(sqlite.beginImplicit, () => Effect.ignore(sqlite.finishImplicit(false))),
       Stream.concat(
-        Stream.flatMap(Stream.fromIterable(statements), (statement) => runStatement(sqlite, session, statement)),
+        Stream.flatMap(Stream.fromIterable(statements), (statement) => runStatement(sqlite, session, statement, capture)),
         Stream.drain(Stream.fromEffect(Effect.mapError(sqlite.finishImplicit(true), toPgError)))
       )
     )
@@ -141,17 +151,22 @@ const runImplicitBlock = (
  * statement ends the query string. (Every Stream layer costs CPU per query,
  * so a single statement, the usual case, gets exactly one.)
  */
-export const handleQuery = (engine: SqliteEngine) => (query: string, session: Session): Stream.Stream<QueryResult, PgError> => {
+export const handleQuery = (engine: SqliteEngine, capture?: ChangeCaptureShape) => (query: string, session: Session): Stream.Stream<QueryResult, PgError> => {
   const statements = splitStatements(query)
   if (statements.length === 0) return Stream.empty
   // NOTIFY and LISTEN take effect at COMMIT, or when the query string succeeds outside a transaction
   return withNotifications(session, engineSession(engine, session), Stream.unwrap(
     Effect.map(engineSession(engine, session), (sqlite) =>
-      statements.length === 1 ? runStatement(sqlite, session, statements[0]!) : runImplicitBlock(sqlite, session, statements)
+      statements.length === 1
+        ? runStatement(sqlite, session, statements[0]!, capture)
+        : runImplicitBlock(sqlite, session, statements, capture)
     )
   ))
 }
 
 export const SqliteQueryHandler: Layer.Layer<SimpleQueryHandler, never, SqliteDatabase> = SimpleQueryHandler.layerEffect(
-  Effect.map(SqliteDatabase, handleQuery)
+  Effect.map(
+    Effect.all([SqliteDatabase, Effect.serviceOption(ChangeCapture)]),
+    ([engine, capture]) => handleQuery(engine, Option.getOrUndefined(capture))
+  )
 )

@@ -1,6 +1,7 @@
 import { AuthSource, Credential, Server, type ServerError, type ServerOptions } from "@pgwire-ts/server"
 import { Layer } from "effect"
 import { SqliteExtendedQuery } from "./SqliteExtended.js"
+import { ChangeCaptureLive, SqliteReplicationHandler, type SqliteReplicationOptions } from "./replication/SqliteReplicationHandler.js"
 import { SqliteDatabase, SqliteQueryHandler } from "./SqliteQueryHandler.js"
 import type { SqlError } from "./engine/SqlError.js"
 
@@ -19,6 +20,12 @@ export interface SqliteServerOptions {
   readonly maxLanes?: number
   /** Passed to the server as they are (limits, timeouts). */
   readonly server?: Omit<ServerOptions, "host" | "port" | "tls" | "auth">
+  /**
+   * Logical replication (replication=database connections, publications,
+   * slots, pgoutput from a change log kept by triggers): on by default; false
+   * leaves the database without the `_pgwire_*` tables.
+   */
+  readonly replication?: boolean | SqliteReplicationOptions
 }
 
 /**
@@ -27,6 +34,13 @@ export interface SqliteServerOptions {
  */
 export const layer = (options: SqliteServerOptions = {}): Layer.Layer<Server | SqliteDatabase, ServerError | SqlError> => {
   const secured = options.user !== undefined && options.password !== undefined
+  const replication = options.replication ?? true
+  // Change capture is read by the query handler too, so it is built once, below both.
+  const handlers = replication === false
+    ? Layer.merge(SqliteQueryHandler, SqliteExtendedQuery)
+    : Layer.mergeAll(SqliteQueryHandler, SqliteExtendedQuery, SqliteReplicationHandler(replication === true ? {} : replication)).pipe(
+      Layer.provide(ChangeCaptureLive)
+    )
   const server = Server.layer({
     ...options.server,
     host: options.host ?? "127.0.0.1",
@@ -34,9 +48,15 @@ export const layer = (options: SqliteServerOptions = {}): Layer.Layer<Server | S
     tls: options.tls,
     auth: secured ? "scram-sha-256" : "trust"
   }).pipe(
-    Layer.provide(SqliteQueryHandler),
-    Layer.provide(SqliteExtendedQuery),
+    Layer.provide(handlers),
     Layer.provide(secured ? AuthSource.fromRecord({ [options.user!]: Credential.scram(options.password!) }) : Layer.empty)
   )
-  return Layer.provideMerge(server, SqliteDatabase.layer({ database: options.database ?? ":memory:", ...(options.maxLanes === undefined ? {} : { maxLanes: options.maxLanes }) }))
+  return Layer.provideMerge(
+    server,
+    SqliteDatabase.layer({
+      database: options.database ?? ":memory:",
+      changeCapture: replication !== false,
+      ...(options.maxLanes === undefined ? {} : { maxLanes: options.maxLanes })
+    })
+  )
 }

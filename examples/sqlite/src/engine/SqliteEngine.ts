@@ -19,6 +19,8 @@ export interface EngineOptions {
   readonly readAhead?: number
   /** How long a statement waits for another connection's write lock before failing with 55P03. Default 30 s. */
   readonly busyTimeoutMs?: number
+  /** Log changes for logical replication (src/replication): TRUNCATE then writes its own log row. Default false. */
+  readonly changeCapture?: boolean
 }
 
 /**
@@ -42,6 +44,7 @@ export class SqliteEngine {
     private readonly batchRows: number,
     private readonly batchBytes: number,
     private readonly window: number,
+    private readonly changeCapture: boolean,
     /** The SQLite file the lanes open. */
     readonly file: string
   ) {}
@@ -56,7 +59,7 @@ export class SqliteEngine {
       )
       yield* Effect.addFinalizer(() => pool.shutdown(2_000))
       yield* pool.warmUp
-      return new SqliteEngine(pool, options.batchRows ?? 500, options.batchBytes ?? 1 << 20, Math.max(1, options.readAhead ?? 4), file)
+      return new SqliteEngine(pool, options.batchRows ?? 500, options.batchBytes ?? 1 << 20, Math.max(1, options.readAhead ?? 4), options.changeCapture === true, file)
     })
   }
 
@@ -64,7 +67,7 @@ export class SqliteEngine {
   openSession(settings: Readonly<Record<string, string>> = {}): Effect.Effect<SqliteSession, never, Scope.Scope> {
     return Effect.acquireRelease(
       Effect.map(Effect.makeSemaphore(1), (lock) =>
-        new SqliteSession({ pool: this.pool, batchRows: this.batchRows, batchBytes: this.batchBytes, window: this.window, describeCache: this.describeCache }, lock, settings)
+        new SqliteSession({ pool: this.pool, batchRows: this.batchRows, batchBytes: this.batchBytes, window: this.window, changeCapture: this.changeCapture, describeCache: this.describeCache }, lock, settings)
       ),
       (session) => session.close
     )

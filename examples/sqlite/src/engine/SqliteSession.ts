@@ -29,6 +29,7 @@ export interface SessionContext {
   readonly window: number
   readonly batchBytes: number
   /** Log changes for logical replication (TRUNCATE writes its own log row). */
+  readonly changeCapture: boolean
 }
 
 let nextRequestId = 1
@@ -458,7 +459,7 @@ export class SqliteSession {
       }
       case "Truncate":
         return Effect.zipRight(this.openImplicit, Effect.map(
-          this.runLane({ t: "atomic", id: nextRequestId++, sqls: truncateStatements(plan.tables) }, { _tag: "Other", tag: "TRUNCATE TABLE" }),
+          this.runLane({ t: "atomic", id: nextRequestId++, sqls: truncateStatements(plan.tables, this.context.changeCapture) }, { _tag: "Other", tag: "TRUNCATE TABLE" }),
           () => command("TRUNCATE TABLE")
         ))
       case "Vacuum":

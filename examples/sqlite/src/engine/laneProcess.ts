@@ -8,12 +8,19 @@
  * the database consistent when it is.
  */
 import Database from "better-sqlite3"
-import { randomUUID } from "node:crypto"
+import { randomInt, randomUUID } from "node:crypto"
 import type { LaneColumn, SqliteValue } from "./columnTypes.js"
 import type { FromLane, LaneOptions, ToLane } from "./laneProtocol.js"
 import { CATALOG_DDL, CATALOG_INSERT } from "./pgCatalogDdl.js"
 
+// Change capture (src/replication/changeLog.ts): triggers tag each log row with the writing transaction's id.
+let transactionId: number | undefined
+
 const send = (message: FromLane): void => {
+  // A statement or request ended outside a transaction: the next write starts a new one.
+  if (message.t !== "rows" || message.done !== undefined) {
+    if (!db.inTransaction) transactionId = undefined
+  }
   process.send!(message)
 }
 
@@ -68,6 +75,7 @@ db.function("current_setting", { deterministic: false, varargs: true }, (name: u
   if (missingOk !== undefined && missingOk !== 0n && missingOk !== 0 && missingOk !== null) return null
   throw pgFailure("42704", `unrecognized configuration parameter "${String(name)}"`)
 })
+db.function("pgwire_txid", { deterministic: false }, () => (transactionId ??= randomInt(1, 2 ** 47)))
 db.function("current_database", { deterministic: false }, () => settings["database"] ?? "sqlite")
 db.function("now", { deterministic: false }, () => new Date().toISOString().replace("T", " ").replace("Z", "+00"))
 db.function("gen_random_uuid", { deterministic: false }, () => randomUUID())

@@ -4,6 +4,7 @@
  * COMMIT/END/ABORT, savepoints, TRUNCATE, VACUUM) so the engine can answer
  * them itself or translate them. Everything else goes to SQLite unchanged.
  */
+import { CHANGE_LOG_DDL, truncateWithLog } from "../replication/changeLog.js"
 import { lex, type Token } from "./sqlText.js"
 
 export type Plan =
@@ -193,6 +194,6 @@ const verbOf = (tokens: ReadonlyArray<Token>): Verb => {
   }
 }
 
-/** TRUNCATE as SQLite statements. */
-export const truncateStatements = (tables: ReadonlyArray<string>): ReadonlyArray<string> =>
-  tables.map((t) => `DELETE FROM ${t}`)
+/** TRUNCATE as SQLite statements; with change capture, logged as one truncate per table (src/replication). */
+export const truncateStatements = (tables: ReadonlyArray<string>, changeCapture = false): ReadonlyArray<string> =>
+  changeCapture ? [CHANGE_LOG_DDL[0]!, ...tables.flatMap(truncateWithLog)] : tables.map((t) => `DELETE FROM ${t}`)
