@@ -39,21 +39,32 @@ export const runExtendedMessage = (
   if (env === undefined) {
     return fail(conn, PgError.make(SqlState.FeatureNotSupported, "the extended query protocol is not supported by this server"))
   }
-  return Effect.flatMap(sessionOf(conn, env), (ext) => {
-    const step = handle(conn, env, ext, m)
-    return Effect.flatMap(step, (error) => {
-      if (ext.transactionEnded) {
-        ext.transactionEnded = false
-        return Effect.zipRight(closeAll(ext), after(conn, phase, error))
-      }
-      return after(conn, phase, error)
-    })
+  const ext = conn.extended
+  if (ext === undefined) return Effect.flatMap(sessionOf(conn, env), (ext) => runWith(conn, env, ext, m, phase))
+  return runWith(conn, env, ext, m, phase)
+}
+
+const runWith = (
+  conn: Conn,
+  env: ExtendedEnv,
+  ext: ExtendedSession,
+  m: ExtendedMessage,
+  phase: Phase & { _tag: "Ready" }
+): Effect.Effect<Phase, ConnectionEnd> => {
+  // Describe is answered synchronously: no Effect steps on the most frequent message after Bind.
+  if (m._tag === "Describe") return after(conn, phase, describe(conn, ext, m))
+  return Effect.flatMap(handle(conn, env, ext, m), (error) => {
+    if (ext.transactionEnded) {
+      ext.transactionEnded = false
+      return Effect.zipRight(closeAll(ext), after(conn, phase, error))
+    }
+    return after(conn, phase, error)
   })
 }
 
 const after = (conn: Conn, phase: Phase & { _tag: "Ready" }, error: PgError | undefined): Effect.Effect<Phase, ConnectionEnd> => {
   if (error !== undefined) return fail(conn, error)
-  return Effect.succeed(conn.transactionStatus === phase.transactionStatus ? phase : Phase.Ready({ transactionStatus: conn.transactionStatus }))
+  return conn.transactionStatus === phase.transactionStatus ? Effect.succeed(phase) : Effect.succeed(Phase.Ready({ transactionStatus: conn.transactionStatus }))
 }
 
 /** Drops the unnamed statement and portal, as a simple Query does in PostgreSQL (it uses them itself). */
@@ -114,15 +125,13 @@ const handle = (
   conn: Conn,
   env: ExtendedEnv,
   ext: ExtendedSession,
-  m: ExtendedMessage
+  m: Exclude<ExtendedMessage, Describe>
 ): Effect.Effect<PgError | undefined, ConnectionEnd> => {
   switch (m._tag) {
     case "Parse":
       return parse(conn, env, ext, m)
     case "Bind":
       return bind(conn, ext, m)
-    case "Describe":
-      return Effect.succeed(describe(conn, ext, m))
     case "Execute":
       return execute(conn, env, ext, m)
     case "Close":
