@@ -2,7 +2,7 @@
 // INSERT/UPDATE/DELETE/TRUNCATE in several transactions decoded to what was done, resuming after
 // an acknowledgement with nothing lost or repeated, a large transaction streamed with protocol
 // version 2, keepalive replies, server errors, and an early stop.
-import { type ClientOptions, LogicalReplication, PgError, TransactionAssembler } from "@pgwire-ts/client"
+import { type ClientOptions, LogicalReplication, PgConnectionError, PgError, TransactionAssembler } from "@pgwire-ts/client"
 import { formatLsn } from "@pgwire-ts/protocol"
 import { Duration, Effect, Fiber, Stream } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -137,6 +137,27 @@ describe("LogicalReplication against PostgreSQL 15", () => {
     )
     expect((badVersion as PgError).code).toBe("22023")
     await Effect.runPromise(LogicalReplication.dropSlot({ connection: repl, slot: "opts" }))
+  }, 60_000)
+
+  it("a walsender terminated mid-stream fails the stream with the server's FATAL error; nothing hangs", async () => {
+    await Effect.runPromise(LogicalReplication.createSlot({ connection: repl, slot: "terminated" }))
+    const error = await failure(
+      Effect.gen(function* () {
+        const replication = yield* LogicalReplication.stream({ connection: repl, slot: "terminated", publication: "pub_items" })
+        const draining = yield* Effect.fork(Stream.runDrain(replication.messages))
+        yield* Effect.promise(async () => {
+          for (let i = 0; i < 400; i++) {
+            const killed = await cluster.psql("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = 'terminated' AND active")
+            if (killed.trim() === "t") return
+            await new Promise((r) => setTimeout(r, 25))
+          }
+        })
+        return yield* Fiber.join(draining)
+      })
+    )
+    expect(error).toBeInstanceOf(PgConnectionError)
+    expect((error as PgConnectionError).code).toBe("57P01")
+    await Effect.runPromise(LogicalReplication.dropSlot({ connection: repl, slot: "terminated", wait: true }))
   }, 60_000)
 
   it("reports IDENTIFY_SYSTEM", async () => {
