@@ -1,7 +1,7 @@
 /**
  * The SQLite example server:
  *   node examples/sqlite/dist/main.js [--host 127.0.0.1] [--port 5432] [--db :memory:|file]
- *     [--user u --password p] [--tls-cert cert.pem --tls-key key.pem] [--max-lanes 4]
+ *     [--user u --password p] [--tls-cert cert.pem --tls-key key.pem] [--max-lanes 4] [--no-replication]
  * Prints `listening on host:port` once it accepts connections; SIGINT/SIGTERM
  * stop it gracefully (running queries finish, then the database closes).
  */
@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs"
 import { parseArgs } from "node:util"
 import { layer } from "./SqliteServer.js"
 
-const usage = "usage: main.js [--host H] [--port P] [--db :memory:|FILE] [--user U --password P] [--tls-cert FILE --tls-key FILE] [--max-lanes N]"
+const usage = "usage: main.js [--host H] [--port P] [--db :memory:|FILE] [--user U --password P] [--tls-cert FILE --tls-key FILE] [--max-lanes N] [--no-replication]"
 
 const parsed = (() => {
   try {
@@ -26,6 +26,7 @@ const parsed = (() => {
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "max-lanes": { type: "string" },
+        "no-replication": { type: "boolean", default: false },
         help: { type: "boolean", default: false }
       },
       strict: true
@@ -70,7 +71,8 @@ const main = Effect.provide(
     database: parsed.db!,
     ...(parsed.user === undefined ? {} : { user: parsed.user, password: parsed.password! }),
     ...(tls === undefined ? {} : { tls }),
-    ...(maxLanes === undefined ? {} : { maxLanes })
+    ...(maxLanes === undefined ? {} : { maxLanes }),
+    replication: !parsed["no-replication"]
   })
 ).pipe(
   Effect.catchAll((error) =>
