@@ -1,7 +1,7 @@
 /**
  * The fixed-result example server:
  *   node examples/fixed/dist/main.js [--host 127.0.0.1] [--port 5432] [--series N]
- * Every statement gets the fixed two-column result; `SELECT n` streams n rows
+ * Every statement gets the fixed two-column result; `SELECT n` sends n rows
  * of four columns (with --series N, every statement does). Prints
  * `listening on host:port`; SIGINT/SIGTERM stop it gracefully.
  */
