@@ -9,6 +9,9 @@
  *   (no copy, no string) — what our client hands to the type codecs.
  * - ours + strings: the same, then every non-null field turned into a JS string (TextDecoder),
  *   collected into an array per row: the same end product as pg-protocol.
+ * - ours, text fast path: the framer, then `decodeDataRowText` for each DataRow (a string
+ *   per field read straight from the chunk, no view) and the general decoder for the rest:
+ *   what a client does with a text-format result. The same output as pg-protocol.
  * - "after a kept result": the same, in a process that first decoded one whole result and
  *   kept every message (as a client that collects a result does), which is when V8 may
  *   pretenure a decoder's allocations.
@@ -16,7 +19,7 @@
  * Every variant runs in its own process (see lib/measure.mjs).
  * Usage: node bench/codec-decode.mjs [--rows N] [--rounds N] [--repeats N]
  */
-import { BackendMessageStream } from "@pgwire-ts/protocol"
+import { BackendMessageStream, MessageFramer, decodeBackendMessage, decodeDataRowText } from "@pgwire-ts/protocol"
 import { Parser } from "pg-protocol/dist/parser.js"
 import { parseArgs } from "node:util"
 import { buildBackendStream, chunksOf } from "./lib/backendStream.mjs"
@@ -97,6 +100,21 @@ const oursStrings = () => {
   return n
 }
 
+const DATA_ROW = 0x44
+
+const oursTextFastPath = () => {
+  const f = new MessageFramer()
+  let n = 0
+  for (let i = 0; i < chunks.length; i++) {
+    f.push(chunks[i])
+    while (f.next()) {
+      sink = f.type === DATA_ROW ? decodeDataRowText(f.buffer, f.start, f.end) : decodeBackendMessage(f.type, f.buffer, f.start, f.end)
+      n++
+    }
+  }
+  return n
+}
+
 // Before timing: both decoders must agree on every message and every field.
 const verify = () => {
   const ours = []
@@ -122,6 +140,16 @@ const verify = () => {
       }
     }
   }
+  const fast = []
+  const f = new MessageFramer()
+  for (const c of chunksOf(stream.bytes, chunkSize)) {
+    f.push(c)
+    while (f.next()) fast.push(f.type === DATA_ROW ? decodeDataRowText(f.buffer, f.start, f.end) : null)
+  }
+  for (let i = 0; i < theirs.length; i++) {
+    if (theirs[i].name !== "dataRow") continue
+    if (JSON.stringify(fast[i]) !== JSON.stringify(theirs[i].fields)) throw new Error(`message ${i}: text fast path ${JSON.stringify(fast[i])}, pg-protocol ${JSON.stringify(theirs[i].fields)}`)
+  }
   const last = ours[ours.length - 1]
   if (last._tag !== "ReadyForQuery" || theirs[theirs.length - 1].name !== "readyForQuery") throw new Error("stream does not end with ReadyForQuery")
 }
@@ -136,6 +164,7 @@ const variants = {
   pgProtocol: { run: pgProtocol },
   oursViews: { run: oursViews },
   oursStrings: { run: oursStrings },
+  oursTextFastPath: { run: oursTextFastPath },
   pgProtocolAfterKeep: {
     run: pgProtocol,
     before: () => keepOneResult((keep) => {
@@ -185,6 +214,14 @@ if (args.variant !== undefined) {
       peer: results.pgProtocol.opsPerSec,
       peerName,
       note: "ours + TextDecoder per non-null field into a string array: the same output as pg-protocol"
+    },
+    {
+      name: "decode DataRow stream, strings via text fast path",
+      unit: "msg/s",
+      ours: results.oursTextFastPath.opsPerSec,
+      peer: results.pgProtocol.opsPerSec,
+      peerName,
+      note: "decodeDataRowText: a string per field straight from the chunk (one Latin-1 slice per ASCII row): the same output as pg-protocol"
     },
     {
       name: "decode, fields as views, after a kept result",

@@ -13,6 +13,9 @@
  * - DataRow: rows appended to one reused Writer; every 64 KiB the bytes are taken (copied out)
  *   as a server's outbox hands them to the socket.
  *
+ *   "encodeBindText": the protocol's text-parameter Bind, each string written straight into
+ *   the Writer (no per-parameter buffer).
+ *
  * Every variant runs in its own process (see lib/measure.mjs).
  * Usage: node bench/codec-encode.mjs [--queries N] [--rows N] [--rounds N] [--repeats N]
  */
@@ -22,6 +25,7 @@ import {
   Writer,
   decodeFrontendMessage,
   encodeBind,
+  encodeBindText,
   encodeDataRow,
   encodeExecute,
   encodeSync
@@ -127,6 +131,18 @@ const oursTextBindSketch = () => {
   return queries
 }
 
+// The protocol's text fast path: the same Bind as the sketch, from a public function.
+const oursBindText = () => {
+  const w = writer
+  for (let i = 0; i < queries; i++) {
+    encodeBindText(w, "", "", paramSets[i & 63], noFormats)
+    encodeExecute(w, execute)
+    encodeSync(w, sync)
+    sink = w.take()
+  }
+  return queries
+}
+
 // --- DataRow ----------------------------------------------------------------------------
 
 const enc = new TextEncoder()
@@ -202,6 +218,10 @@ const verify = () => {
     encodeExecute(w, execute)
     encodeSync(w, sync)
     if (!w.take().equals(ours)) throw new Error(`query ${i}: the Writer-built Bind differs from encodeBind's`)
+    encodeBindText(w, "", "", paramSets[i], noFormats)
+    encodeExecute(w, execute)
+    encodeSync(w, sync)
+    if (!w.take().equals(ours)) throw new Error(`query ${i}: encodeBindText's Bind differs from encodeBind's`)
     const a = decodeFrontend(ours)
     const b = decodeFrontend(Buffer.concat([serialize.bind({ values: paramSets[i] }), serialize.execute(), serialize.sync()]))
     const tags = (ms) => ms.map((m) => m._tag).join(",")
@@ -224,7 +244,7 @@ const verify = () => {
     if (JSON.stringify(got) !== JSON.stringify(rowTexts[i])) throw new Error(`DataRow ${i} does not round-trip`)
   }
 }
-const variants = { pgSerialize, oursFromStrings, oursBytesReady, oursTextBindSketch, oursDataRow, oursDataRowFromStrings }
+const variants = { pgSerialize, oursFromStrings, oursBytesReady, oursTextBindSketch, oursBindText, oursDataRow, oursDataRowFromStrings }
 
 if (args.variant !== undefined) {
   const fn = variants[args.variant]
@@ -234,7 +254,7 @@ if (args.variant !== undefined) {
   verify()
   const forward = ["--queries", args.queries, "--rows", args.rows, "--rounds", args.rounds, "--warmup", args.warmup]
   const repeats = Number(args.repeats)
-  const bind = await compareIsolated(import.meta.url, ["pgSerialize", "oursFromStrings", "oursBytesReady", "oursTextBindSketch"], { repeats, args: forward })
+  const bind = await compareIsolated(import.meta.url, ["pgSerialize", "oursFromStrings", "oursBytesReady", "oursTextBindSketch", "oursBindText"], { repeats, args: forward })
   const dataRow = await compareIsolated(import.meta.url, ["oursDataRow", "oursDataRowFromStrings"], { repeats, args: forward })
   // Bytes of one round of DataRows, for MB/s.
   oursDataRow()
@@ -265,6 +285,14 @@ if (args.variant !== undefined) {
       peer,
       peerName: "pg-protocol serialize",
       note: "a sketch, not a protocol API: Bind written from the param strings with public Writer calls (no per-param buffer)"
+    },
+    {
+      name: "encode Bind+Execute+Sync, 3 params via encodeBindText",
+      unit: "query/s",
+      ours: bind.oursBindText.opsPerSec,
+      peer,
+      peerName: "pg-protocol serialize",
+      note: "the protocol's text fast path: each param string's UTF-8 written straight into the Writer, length patched"
     },
     { name: "encode DataRow, 5 cells as bytes", unit: "row/s", ours: dataRow.oursDataRow.opsPerSec, peerName: "none (pg-protocol has no DataRow encoder)" },
     { name: "encode DataRow, 5 cells as bytes", unit: "MB/s", ours: (rowBytes / 1e6) * (1000 / dataRow.oursDataRow.medianMs), peerName: "none" },
