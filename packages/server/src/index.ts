@@ -78,3 +78,6 @@ export { MAX_PGOUTPUT_VERSION, type PgOutputOptions, parsePgOutputOptions, split
 export { parseReplicationCommand, type ReplicationCommand } from "./replication/replicationCommand.js"
 export { type ReplicationMode, replicationModeOf } from "./replication/replicationMode.js"
 export { PreparedStatements } from "./extended/PreparedStatements.js"
+export { Cluster } from "./cluster/Cluster.js"
+export type { ClusterOptions, ClusterPrimaryShape, ClusterWorkerInfo } from "./cluster/ClusterPrimary.js"
+export { type ClusterCancelRegistry, makeClusterCancelRegistry } from "./cluster/ClusterCancelRegistry.js"
