@@ -277,10 +277,10 @@ export class SqliteSession {
         this.claim,
         Effect.suspend(() => {
           if (this.closed) return Effect.fail(sqlError("08003", "session is closed"))
-          return Effect.acquireUseRelease(
-            this.acquireLane(),
-            (lane) =>
-              Effect.flatMap(lane.start({ t: "describe", id: nextRequestId++, sql, tables }), (inbox) => {
+          // The lane is taken interruptibly (waiting for one races a cancel, which cannot finish inside an uninterruptible acquire).
+          return Effect.uninterruptibleMask((restore) =>
+            Effect.flatMap(restore(this.acquireLane()), (lane) => {
+              const use = Effect.flatMap(lane.start({ t: "describe", id: nextRequestId++, sql, tables }), (inbox) => {
                 this.running = lane
                 lane.canceled = false
                 return Effect.flatMap(drain(inbox, lane), (event): Effect.Effect<Described, SqlError> => {
@@ -296,9 +296,8 @@ export class SqliteSession {
                       return Effect.fail(sqlError("XX000", `unexpected ${event.t} from a SQLite lane`))
                   }
                 })
-              }),
-            (lane) =>
-              Effect.suspend(() => {
+              })
+              const release = Effect.suspend(() => {
                 this.running = undefined
                 if (lane !== this.pinned) return this.context.pool.release(lane)
                 if (!lane.dead) return Effect.void
@@ -307,6 +306,8 @@ export class SqliteSession {
                 this.status = "E"
                 return this.context.pool.release(lane)
               })
+              return Effect.ensuring(restore(use), release)
+            })
           )
         })
       )
