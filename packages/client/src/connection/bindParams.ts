@@ -13,6 +13,7 @@ import {
   Writer,
   codecForOid,
   encodeBind,
+  encodeBindText,
   inferOid,
   knownCodecForOid
 } from "@pgwire-ts/protocol"
@@ -61,6 +62,7 @@ export const writeBind = (
     throw new PgValueError({ kind: "parameter", message: `the statement takes ${paramTypes.length} parameters, ${n} given` })
   }
   if (n > 65535) throw new PgValueError({ kind: "parameter", message: `${n} parameters; the protocol allows 65535` })
+  if (paramTypes.length === 0) return writeUntypedBind(w, portal, statement, params, resultFormats)
   scratch.reset()
   const formats = new Array<number>(n)
   const ends = new Array<number>(n)
@@ -109,4 +111,29 @@ export const writeBind = (
     params: values,
     resultFormats
   })
+}
+
+/** Untyped: every value as text, written straight into the Bind (no scratch copy). */
+const writeUntypedBind = (
+  w: Writer,
+  portal: string,
+  statement: string,
+  params: ReadonlyArray<unknown>,
+  resultFormats: ReadonlyArray<number>
+): void => {
+  const n = params.length
+  const texts = new Array<string | null>(n)
+  for (let i = 0; i < n; i++) {
+    const value = params[i]
+    if (value === null || value === undefined) {
+      texts[i] = null
+      continue
+    }
+    try {
+      texts[i] = textOf(value, undefined)
+    } catch (e) {
+      throw parameterError(i, undefined, e)
+    }
+  }
+  encodeBindText(w, portal, statement, texts, resultFormats)
 }

@@ -2,9 +2,10 @@
  * DataRow bytes to a row object, on the hot path: the column layout is read in
  * place (no per-value views) and each value goes straight to its type's codec
  * from the protocol package (decodeBinary on the bytes, decodeText on the
- * UTF-8 text).
+ * UTF-8 text). A row of text columns only is read by the protocol's
+ * decodeDataRowText (one string per column straight from the chunk).
  */
-import { type AnyTypeCodec, type FieldDescription, ProtocolDecodeError, codecForOid } from "@pgwire-ts/protocol"
+import { type AnyTypeCodec, type FieldDescription, ProtocolDecodeError, codecForOid, decodeDataRowText } from "@pgwire-ts/protocol"
 
 /** A row: column name to decoded value (null for SQL NULL). A repeated column name keeps the last value. */
 export type Row = Record<string, unknown>
@@ -20,12 +21,17 @@ export class RowDecoder {
   readonly binary: ReadonlyArray<boolean>
   /** Index of the column being decoded, for error messages. */
   column = 0
+  /** No column in binary: rows go through decodeDataRowText. */
+  private readonly allText: boolean
+  /** The texts of the row being decoded (reused: rows are decoded one at a time). */
+  private readonly texts: Array<string | null> = []
 
   /** `formats`: the format of each column as requested (a statement's RowDescription always says text). */
   constructor(readonly fields: ReadonlyArray<FieldDescription>, formats?: ReadonlyArray<number>) {
     this.names = fields.map((f) => f.name)
     this.codecs = fields.map((f) => codecForOid(f.typeOid))
     this.binary = fields.map((f, i) => (formats === undefined ? f.format : formats.length === 1 ? formats[0]! : formats[i] ?? 0) === 1)
+    this.allText = !this.binary.includes(true)
   }
 
   /**
@@ -34,6 +40,7 @@ export class RowDecoder {
    * type (`column` then says which).
    */
   decode(bytes: Uint8Array, start: number, end: number): Row {
+    if (this.allText) return this.decodeText(bytes, start, end)
     const buf = asBuffer(bytes)
     const names = this.names
     const codecs = this.codecs
@@ -60,6 +67,25 @@ export class RowDecoder {
       p += len
     }
     if (p !== end) throw malformed(`${end - p} trailing bytes`)
+    return row
+  }
+
+  private decodeText(bytes: Uint8Array, start: number, end: number): Row {
+    const texts = decodeDataRowText(bytes, start, end, this.texts)
+    const names = this.names
+    const codecs = this.codecs
+    const n = names.length
+    if (texts.length !== n) throw malformed(`${texts.length} columns, but the row description has ${n}`)
+    const row: Row = {}
+    for (let i = 0; i < n; i++) {
+      const text = texts[i]
+      if (text === null || text === undefined) {
+        row[names[i]!] = null
+        continue
+      }
+      this.column = i
+      row[names[i]!] = codecs[i]!.decodeText(text)
+    }
     return row
   }
 }
