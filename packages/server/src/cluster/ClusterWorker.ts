@@ -23,6 +23,11 @@ const sendAndWait = (message: ClusterMessage): Effect.Effect<void> =>
     process.send(message, undefined, {}, () => resume(Effect.void))
   })
 
+const reasonOf = (cause: Cause.Cause<unknown>): string => {
+  const e = Cause.squash(cause)
+  return e instanceof Error ? e.message : Cause.pretty(cause)
+}
+
 /** This process's worker slot, when it was forked by a cluster primary. */
 export const workerSlot = (): number | undefined => {
   if (!NodeCluster.default.isWorker) return undefined
@@ -83,13 +88,15 @@ export const runWorker = <E, R>(
       Effect.gen(function* () {
         const server = yield* Layer.build(provided).pipe(
           // Waits for the message to leave: the process exits right after.
-          Effect.tapErrorCause((cause) => sendAndWait({ _tag: "pgwire/failed", reason: Cause.pretty(cause) }))
+          Effect.tapErrorCause((cause) => sendAndWait({ _tag: "pgwire/failed", reason: reasonOf(cause) }))
         )
         const { address } = Context.get(server, Server)
         send({ _tag: "pgwire/ready", hostname: address.hostname, port: address.port })
         yield* Deferred.await(stop)
       })
     )
-    // Drained: closing the IPC channel lets the process end (an open channel keeps it alive).
-    NodeCluster.default.worker?.disconnect()
-  }).pipe(Effect.scoped)
+  }).pipe(
+    Effect.scoped,
+    // Drained or failed: closing the IPC channel lets the process end (an open channel keeps it alive).
+    Effect.ensuring(Effect.sync(() => NodeCluster.default.worker?.disconnect()))
+  )
