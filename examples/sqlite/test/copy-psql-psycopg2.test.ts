@@ -92,6 +92,7 @@ except Exception as e:
 conn.rollback()
 cur.execute("SELECT count(*) FROM pets")
 out["after_fail"] = cur.fetchone()[0]
+conn.commit()  # BEGIN takes SQLite's write lock: end the transaction before others write
 
 # Notifications on an idle connection: select() on the socket, then poll().
 listener = psycopg2.connect(**dsn)
