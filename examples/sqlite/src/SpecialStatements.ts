@@ -1,6 +1,6 @@
 import type { PgError, QueryResult, Session } from "@pgwire-ts/server"
 import type { Effect, Scope } from "effect"
-import { runCopyStatement } from "./copy/SqliteCopy.js"
+import { maybeCopy, runCopyStatement } from "./copy/SqliteCopy.js"
 import type { SqliteSession } from "./engine/SqliteSession.js"
 import type { SqlError } from "./engine/SqlError.js"
 import { parseNotificationStatement, runNotificationStatement } from "./notify/SqliteNotify.js"
@@ -14,9 +14,14 @@ export const specialStatement = (
   sqlite: SqliteSession,
   session: Session,
   statement: string,
-  toPgError: (e: SqlError) => PgError
+  toPgError: (e: SqlError) => PgError,
+  options: { readonly materialize?: boolean | undefined } = {}
 ): Effect.Effect<QueryResult, PgError, Scope.Scope> | undefined => {
   const notification = parseNotificationStatement(statement)
   if (notification !== undefined) return runNotificationStatement(sqlite, session, notification)
-  return runCopyStatement(sqlite, statement, toPgError)
+  return runCopyStatement(sqlite, statement, toPgError, options)
 }
+
+/** Whether `statement` is one of the special statements (checked at Parse). */
+export const isSpecialStatement = (statement: string): boolean =>
+  parseNotificationStatement(statement) !== undefined || maybeCopy(statement)

@@ -18,6 +18,8 @@ import type { SqliteEngine } from "./engine/SqliteEngine.js"
 import type { Described } from "./engine/SqliteSession.js"
 import { splitStatements } from "./engine/sqlText.js"
 import { type DeallocateTarget, deallocateTarget, runDeallocate } from "./deallocate.js"
+import { runSpecialExtended, withExtendedNotifications } from "./SpecialExtended.js"
+import { isSpecialStatement } from "./SpecialStatements.js"
 import { engineSession, reportEffects, SqliteDatabase, toPgError } from "./SqliteQueryHandler.js"
 
 /**
@@ -36,6 +38,8 @@ export interface SqliteStatement {
   readonly streamed: boolean
   /** A DEALLOCATE statement: answered by the server's statement store, not SQLite. */
   readonly deallocate?: DeallocateTarget | undefined
+  /** COPY or LISTEN/UNLISTEN/NOTIFY: answered by SpecialStatements.ts, not SQLite (NoData at Describe). */
+  readonly special?: boolean | undefined
 }
 
 const text = PgType.text
@@ -82,6 +86,13 @@ export const parseStatement = (engine: SqliteEngine) =>
           fields: undefined
         }
       }
+      if (isSpecialStatement(statements[0]!)) {
+        return {
+          statement: { sql: statements[0]!, references: [], plan: undefined, columnTypes: undefined, streamed: false, special: true },
+          parameterTypes: clientTypes.map((t) => t || text),
+          fields: undefined
+        }
+      }
       const { count, references, sql: translated } = translatePlaceholders(statements[0]!)
       const plan = planStatement(translated)
       // PostgreSQL refuses to parse anything but the end of a failed transaction
@@ -122,6 +133,7 @@ export const executePortal = (engine: SqliteEngine) =>
   (portal: Portal<SqliteStatement>, session: Session): Effect.Effect<QueryResult, PgError> => {
     const statement = portal.statement
     if (statement.deallocate !== undefined) return runDeallocate(session, statement.deallocate)
+    if (statement.special === true) return runSpecialExtended(engine, session, statement.sql)
     if (statement.plan === undefined) return Effect.succeed(QueryResult.empty)
     const options = { columnTypes: statement.columnTypes }
     const values = bindValues(statement.references, portal.parameters)
@@ -151,5 +163,6 @@ export const executePortal = (engine: SqliteEngine) =>
 /** The QueryParser and ExtendedQueryHandler of the SQLite server. */
 export const SqliteExtendedQuery: Layer.Layer<QueryParser | ExtendedQueryHandler, never, SqliteDatabase> = Layer.merge(
   QueryParser.layerEffect(Effect.map(SqliteDatabase, parseStatement)),
-  ExtendedQueryHandler.layerEffect(Effect.map(SqliteDatabase, executePortal))
+  // NOTIFY/LISTEN/pg_notify() take effect after the statement, or at COMMIT (notify/SqliteNotify.ts)
+  ExtendedQueryHandler.layerEffect(Effect.map(SqliteDatabase, (engine) => withExtendedNotifications(engine, executePortal(engine))))
 )

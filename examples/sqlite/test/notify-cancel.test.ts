@@ -76,6 +76,8 @@ describe("LISTEN/NOTIFY with node-postgres", () => {
       // The second row violates the primary key: the statement fails and the first row's notification goes with it.
       await expect(writer.query("INSERT INTO pets VALUES (2, 'Tom'), (1, 'dup')")).rejects.toMatchObject({ code: "23505" })
       await writer.query("SELECT pg_notify('inserted', 'direct')")
+      // The extended protocol (parameters): a streamed SELECT whose notification counts once its rows are read.
+      await writer.query("SELECT pg_notify($1, $2)", ["inserted", "with parameters"])
 
       await writer.query("BEGIN")
       await writer.query("NOTIFY tx, 'committed'")
@@ -87,8 +89,8 @@ describe("LISTEN/NOTIFY with node-postgres", () => {
       await writer.query("INSERT INTO pets VALUES (3, 'Nemo')")
       await writer.query("NOTIFY tx, 'last'")
       await new Promise((r) => setTimeout(r, 100))
-      expect(beforeCommit).toEqual(["inserted:Rex", "inserted:direct"])
-      expect(seen).toEqual(["inserted:Rex", "inserted:direct", "tx:committed", "tx:last"])
+      expect(beforeCommit).toEqual(["inserted:Rex", "inserted:direct", "inserted:with parameters"])
+      expect(seen).toEqual(["inserted:Rex", "inserted:direct", "inserted:with parameters", "tx:committed", "tx:last"])
       await expect(writer.query("NOTIFY tx, '" + "x".repeat(8000) + "'")).rejects.toMatchObject({ code: "22023" })
     } finally {
       await listener.end()
@@ -114,7 +116,7 @@ describe("cancel with real drivers", () => {
     }
   })
 
-  it("JDBC Statement.cancel() during a slow query (extended protocol): 57014, and the connection goes on", async () => {
+  it("JDBC: Statement.cancel() during a slow query (extended protocol) gives 57014 and the connection goes on; LISTEN/NOTIFY and pg_notify(?, ?); CopyManager", async () => {
     const source = join(dir, "JdbcCancel.java")
     writeFileSync(
       source,
@@ -139,19 +141,46 @@ public class JdbcCancel {
         rs.next();
         System.out.println("after=" + rs.getInt(1));
       }
+      // LISTEN/NOTIFY through JDBC (extended protocol): the listener waits on its socket for the pushed notification.
+      try (Connection l = DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + args[0] + "/tester?user=tester&sslmode=disable")) {
+        l.createStatement().execute("LISTEN jdbc_events");
+        c.createStatement().execute("NOTIFY jdbc_events, 'from jdbc'");
+        PreparedStatement ps = c.prepareStatement("SELECT pg_notify(?, ?)");
+        ps.setString(1, "jdbc_events");
+        ps.setString(2, "with parameters");
+        ps.executeQuery().close();
+        org.postgresql.PGConnection pl = l.unwrap(org.postgresql.PGConnection.class);
+        StringBuilder got = new StringBuilder();
+        long deadline = System.currentTimeMillis() + 5000;
+        while (got.length() == 0 || got.toString().split(";").length < 2) {
+          org.postgresql.PGNotification[] ns = pl.getNotifications(1000);
+          if (ns != null) for (org.postgresql.PGNotification n : ns) got.append(n.getName()).append(":").append(n.getParameter()).append(";");
+          if (System.currentTimeMillis() > deadline) break;
+        }
+        System.out.println("notifications=" + got);
+      }
+      // CopyManager in and out.
+      c.createStatement().execute("CREATE TABLE jdbc_copy (id INTEGER, name TEXT)");
+      org.postgresql.copy.CopyManager cm = c.unwrap(org.postgresql.PGConnection.class).getCopyAPI();
+      long in = cm.copyIn("COPY jdbc_copy FROM STDIN WITH (FORMAT csv)", new java.io.StringReader("1,one\n2,\"t,wo\"\n"));
+      java.io.StringWriter out = new java.io.StringWriter();
+      long outRows = cm.copyOut("COPY jdbc_copy TO STDOUT", out);
+      System.out.println("copy=" + in + "/" + outRows + "/" + out.toString().replace("\n", "|").replace("\t", ","));
     }
   }
 }
 `
     )
     const jar = "/usr/share/java/postgresql.jar"
-    const compiled = await run("javac", ["-d", dir, source])
+    const compiled = await run("javac", ["-cp", jar, "-d", dir, source])
     expect(compiled.stderr).toBe("")
     const r = await run("java", ["-cp", `${jar}:${dir}`, "JdbcCancel", String(server.port)], { timeoutMs: 60_000 })
     expect(r.stderr).toBe("")
-    const [state, after] = r.stdout.trim().split("\n")
+    const [state, after, notifications, copy] = r.stdout.trim().split("\n")
     expect(state).toMatch(/^state=57014 ms=\d+$/)
     expect(Number(state!.split("ms=")[1])).toBeLessThan(5000)
     expect(after).toBe("after=42")
+    expect(notifications).toBe("notifications=jdbc_events:from jdbc;jdbc_events:with parameters;")
+    expect(copy).toBe("copy=2/2/1,one|2,t,wo|")
   })
 })

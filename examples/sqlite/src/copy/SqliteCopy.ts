@@ -14,7 +14,7 @@ import {
   SqlState
 } from "@pgwire-ts/protocol"
 import { PgError, QueryResult } from "@pgwire-ts/server"
-import { Effect, type Scope, Stream } from "effect"
+import { Chunk, Effect, type Scope, Stream } from "effect"
 import { PgType, typeOfDeclared } from "../engine/columnTypes.js"
 import type { SqliteSession } from "../engine/SqliteSession.js"
 import type { SqlError } from "../engine/SqlError.js"
@@ -128,7 +128,8 @@ const copyFrom = (
 const copyTo = (
   sqlite: SqliteSession,
   copy: CopyStatement,
-  toPgError: (e: SqlError) => PgError
+  toPgError: (e: SqlError) => PgError,
+  materialize: boolean
 ): Effect.Effect<QueryResult, PgError, Scope.Scope> =>
   Effect.gen(function*() {
     const select = copy.query ??
@@ -137,25 +138,33 @@ const copyTo = (
     if (result._tag !== "Rows") {
       return yield* PgError.make(SqlState.FeatureNotSupported, "COPY query must return rows")
     }
+    const stream = Stream.mapError(result.rows, toPgError)
+    const rows = materialize ? Chunk.toReadonlyArray(yield* Stream.runCollect(stream)) : stream
     return yield* Effect.try({
       try: () =>
         QueryResult.copyTo({
           copy,
           columns: { names: result.columns.map((c) => c.name), oids: result.columns.map((c) => c.typeOid) },
-          rows: Stream.mapError(result.rows, toPgError)
+          rows
         }),
       catch: (e) => optionsError(e) ?? PgError.make(SqlState.InternalError, String(e))
     })
   })
 
+/** Whether a statement may be a COPY (a cheap test; `runCopyStatement` parses it). */
+export const maybeCopy = (statement: string): boolean => MAYBE_COPY.test(statement)
+
 /**
  * The result of a COPY statement, or undefined when `statement` is not one.
- * COPY TO holds the statement's lane in `Scope` while its rows are sent.
+ * COPY TO holds the statement's lane in `Scope` while its rows are sent, or
+ * with `materialize` reads them all first (the extended protocol, where the
+ * result outlives the handler's scope).
  */
 export const runCopyStatement = (
   sqlite: SqliteSession,
   statement: string,
-  toPgError: (e: SqlError) => PgError
+  toPgError: (e: SqlError) => PgError,
+  options: { readonly materialize?: boolean | undefined } = {}
 ): Effect.Effect<QueryResult, PgError, Scope.Scope> | undefined => {
   if (!MAYBE_COPY.test(statement)) return undefined
   let copy: CopyStatement | undefined
@@ -176,5 +185,5 @@ export const runCopyStatement = (
   if (sqlite.transactionStatus === "E") {
     return Effect.fail(PgError.make("25P02", "current transaction is aborted, commands ignored until end of transaction block"))
   }
-  return copy.direction === "from" ? copyFrom(sqlite, copy, toPgError) : copyTo(sqlite, copy, toPgError)
+  return copy.direction === "from" ? copyFrom(sqlite, copy, toPgError) : copyTo(sqlite, copy, toPgError, options.materialize === true)
 }
