@@ -76,54 +76,49 @@ const readCopyFormat = (r: Reader): CopyFormat => {
   return f as CopyFormat
 }
 
-export const CopyInResponse = Schema.TaggedStruct("CopyInResponse", copyResponseFields)
-export type CopyInResponse = typeof CopyInResponse.Type
+type CopyResponseTag = "CopyInResponse" | "CopyOutResponse" | "CopyBothResponse"
 
-export const encodeCopyInResponse = (w: Writer, m: CopyInResponse): void => {
-  const at = w.beginMessage(0x47)
+// The three responses share one body (format, per-column formats) and differ
+// only in type byte and tag, so one encoder and one decoder serve all three.
+const encodeCopyResponse = (
+  w: Writer,
+  typeByte: number,
+  m: { readonly format: CopyFormat; readonly columnFormats: ReadonlyArray<number> }
+): void => {
+  const at = w.beginMessage(typeByte)
   w.int8(m.format)
   writeInt16List(w, m.columnFormats)
   w.endMessage(at)
 }
 
-export const decodeCopyInResponse = (r: Reader): CopyInResponse => {
+const decodeCopyResponse = <T extends CopyResponseTag>(
+  r: Reader,
+  tag: T
+): { _tag: T; format: CopyFormat; columnFormats: Array<number> } => {
   const format = readCopyFormat(r)
   const columnFormats = readInt16List(r, "column formats")
-  r.done("CopyInResponse")
-  return { _tag: "CopyInResponse", format, columnFormats }
+  r.done(tag)
+  return { _tag: tag, format, columnFormats }
 }
+
+export const CopyInResponse = Schema.TaggedStruct("CopyInResponse", copyResponseFields)
+export type CopyInResponse = typeof CopyInResponse.Type
+
+export const encodeCopyInResponse = (w: Writer, m: CopyInResponse): void => encodeCopyResponse(w, 0x47, m)
+
+export const decodeCopyInResponse = (r: Reader): CopyInResponse => decodeCopyResponse(r, "CopyInResponse")
 
 export const CopyOutResponse = Schema.TaggedStruct("CopyOutResponse", copyResponseFields)
 export type CopyOutResponse = typeof CopyOutResponse.Type
 
-export const encodeCopyOutResponse = (w: Writer, m: CopyOutResponse): void => {
-  const at = w.beginMessage(0x48)
-  w.int8(m.format)
-  writeInt16List(w, m.columnFormats)
-  w.endMessage(at)
-}
+export const encodeCopyOutResponse = (w: Writer, m: CopyOutResponse): void => encodeCopyResponse(w, 0x48, m)
 
-export const decodeCopyOutResponse = (r: Reader): CopyOutResponse => {
-  const format = readCopyFormat(r)
-  const columnFormats = readInt16List(r, "column formats")
-  r.done("CopyOutResponse")
-  return { _tag: "CopyOutResponse", format, columnFormats }
-}
+export const decodeCopyOutResponse = (r: Reader): CopyOutResponse => decodeCopyResponse(r, "CopyOutResponse")
 
 /** CopyBothResponse: starts a CopyBoth exchange (streaming replication). */
 export const CopyBothResponse = Schema.TaggedStruct("CopyBothResponse", copyResponseFields)
 export type CopyBothResponse = typeof CopyBothResponse.Type
 
-export const encodeCopyBothResponse = (w: Writer, m: CopyBothResponse): void => {
-  const at = w.beginMessage(0x57)
-  w.int8(m.format)
-  writeInt16List(w, m.columnFormats)
-  w.endMessage(at)
-}
+export const encodeCopyBothResponse = (w: Writer, m: CopyBothResponse): void => encodeCopyResponse(w, 0x57, m)
 
-export const decodeCopyBothResponse = (r: Reader): CopyBothResponse => {
-  const format = readCopyFormat(r)
-  const columnFormats = readInt16List(r, "column formats")
-  r.done("CopyBothResponse")
-  return { _tag: "CopyBothResponse", format, columnFormats }
-}
+export const decodeCopyBothResponse = (r: Reader): CopyBothResponse => decodeCopyResponse(r, "CopyBothResponse")
