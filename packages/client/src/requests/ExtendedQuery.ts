@@ -14,7 +14,6 @@
  */
 import {
   type FieldDescription,
-  TypeDecodeError,
   type Writer,
   decodeBackendMessage,
   encodeCopyFail,
@@ -32,6 +31,7 @@ import type { ResultBuffer } from "../results/ResultBuffer.js"
 import { type Row, RowDecoder } from "../results/RowDecoder.js"
 import type { PreparedStatement, ResultFormat } from "./PreparedStatement.js"
 import { checkSql } from "./checkSql.js"
+import { decodeDataRow } from "./decodeDataRow.js"
 import { unexpected } from "./unexpected.js"
 
 const NO_FIELDS: ReadonlyArray<FieldDescription> = []
@@ -39,16 +39,6 @@ const NO_FIELDS: ReadonlyArray<FieldDescription> = []
 export type ExtendedQuerySink =
   | { readonly _tag: "Collect"; readonly done: (result: QueryResult | PgQueryError) => void }
   | { readonly _tag: "Stream"; readonly buffer: ResultBuffer<Row, PgQueryError> }
-
-/** Wraps a codec's refusal of a value the server sent; the request fails, the connection stays. */
-export const resultValueError = (e: TypeDecodeError, decoder: RowDecoder): PgValueError =>
-  new PgValueError({
-    kind: "result",
-    at: decoder.names[decoder.column],
-    typeOid: decoder.fields[decoder.column]?.typeOid,
-    message: `column "${decoder.names[decoder.column]}": ${e.message}`,
-    cause: e
-  })
 
 export class ExtendedQueryRequest implements PendingRequest {
   private decoder: RowDecoder | undefined
@@ -144,14 +134,9 @@ export class ExtendedQueryRequest implements PendingRequest {
     // DataRow first: the one message that matters for speed.
     if (type === 0x44) {
       if (this.error !== undefined || this.abandoned) return false
-      const decoder = this.decoder
-      if (decoder === undefined) throw unexpected("DataRow", "Execute before a row description")
-      let row: Row
-      try {
-        row = decoder.decode(buf, start, end)
-      } catch (e) {
-        if (!(e instanceof TypeDecodeError)) throw e
-        this.error = resultValueError(e, decoder)
+      const row = decodeDataRow(this.decoder, "Execute", buf, start, end)
+      if (row instanceof PgValueError) {
+        this.error = row
         return false
       }
       if (this.sink._tag === "Collect") this.rows.push(row)

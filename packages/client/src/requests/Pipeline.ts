@@ -6,7 +6,6 @@
  */
 import {
   type FieldDescription,
-  TypeDecodeError,
   type Writer,
   decodeBackendMessage,
   encodeDescribe,
@@ -16,11 +15,11 @@ import {
 } from "@pgwire-ts/protocol"
 import type { ConnectionCore, PendingRequest } from "../connection/ConnectionCore.js"
 import { writeBind } from "../connection/bindParams.js"
-import { PgError, type PgQueryError } from "../errors.js"
+import { PgError, type PgQueryError, PgValueError } from "../errors.js"
 import { makeQueryResult, type QueryResult } from "../results/QueryResult.js"
 import { type Row, RowDecoder } from "../results/RowDecoder.js"
 import { checkSql } from "./checkSql.js"
-import { resultValueError } from "./ExtendedQuery.js"
+import { decodeDataRow } from "./decodeDataRow.js"
 import type { PreparedStatement, ResultFormat } from "./PreparedStatement.js"
 import { unexpected } from "./unexpected.js"
 
@@ -92,14 +91,9 @@ export class PipelineRequest implements PendingRequest {
   onMessage(type: number, buf: Uint8Array, start: number, end: number): boolean {
     if (type === 0x44) {
       if (this.error !== undefined || this.finished) return false
-      const decoder = this.decoder
-      if (decoder === undefined) throw unexpected("DataRow", "a pipeline before a row description")
-      try {
-        this.rows.push(decoder.decode(buf, start, end))
-      } catch (e) {
-        if (!(e instanceof TypeDecodeError)) throw e
-        this.error = resultValueError(e, decoder)
-      }
+      const row = decodeDataRow(this.decoder, "a pipeline", buf, start, end)
+      if (row instanceof PgValueError) this.error = row
+      else this.rows.push(row)
       return false
     }
     const m = decodeBackendMessage(type, buf, start, end)

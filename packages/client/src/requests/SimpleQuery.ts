@@ -10,19 +10,18 @@
  */
 import {
   type FieldDescription,
-  TypeDecodeError,
   type Writer,
   decodeBackendMessage,
   encodeCopyFail,
   encodeQuery
 } from "@pgwire-ts/protocol"
 import type { ConnectionCore, PendingRequest } from "../connection/ConnectionCore.js"
-import { PgError, type PgQueryError } from "../errors.js"
+import { PgError, type PgQueryError, PgValueError } from "../errors.js"
 import { makeQueryResult, parseCommandTag, type QueryResult } from "../results/QueryResult.js"
 import type { ResultBuffer } from "../results/ResultBuffer.js"
 import { type Row, RowDecoder } from "../results/RowDecoder.js"
-import { resultValueError } from "./ExtendedQuery.js"
 import { checkSql } from "./checkSql.js"
+import { decodeDataRow } from "./decodeDataRow.js"
 import { unexpected } from "./unexpected.js"
 
 /** What `queryStream` emits, in order, for each statement of the string (`statement` counts from 0). */
@@ -107,14 +106,9 @@ export class SimpleQueryRequest implements PendingRequest {
   onMessage(type: number, buf: Uint8Array, start: number, end: number): boolean {
     if (type === 0x44) {
       if (this.error !== undefined || this.abandoned) return false
-      const decoder = this.decoder
-      if (decoder === undefined) throw unexpected("DataRow", "Query before a row description")
-      let row: Row
-      try {
-        row = decoder.decode(buf, start, end)
-      } catch (e) {
-        if (!(e instanceof TypeDecodeError)) throw e
-        this.error = resultValueError(e, decoder)
+      const row = decodeDataRow(this.decoder, "Query", buf, start, end)
+      if (row instanceof PgValueError) {
+        this.error = row
         return false
       }
       if (this.sink._tag === "Collect") this.rows.push(row)
