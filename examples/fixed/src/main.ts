@@ -7,7 +7,7 @@
  * --workers N, N processes share the port (Cluster): the primary prints the
  * line once all listen, and cancel requests reach the process running the query.
  */
-import { NodeRuntime } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cluster, Server } from "@pgwire-ts/server"
 import { Console, Effect } from "effect"
 import { parseArgs } from "node:util"

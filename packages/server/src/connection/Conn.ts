@@ -6,7 +6,7 @@ import {
   FrontendMessageStream,
   ProtocolDecodeError
 } from "@pgwire-ts/protocol"
-import { Effect } from "effect"
+import { Effect, type MetricLabel } from "effect"
 import type { CancelRegistryShape } from "../cancel/CancelRegistry.js"
 import { ConnectionCancellation } from "../cancel/QueryCancellation.js"
 import type { AuthSourceShape } from "../handlers/AuthSource.js"
@@ -19,7 +19,7 @@ import type { SimpleQueryHandlerShape } from "../handlers/SimpleQueryHandler.js"
 import type { ServerConfig } from "../ServerOptions.js"
 import type { Session, TransactionStatus } from "../session/Session.js"
 import type { Transport } from "../transport/Transport.js"
-import { WAKE } from "../transport/Transport.js"
+import { PENDING, WAKE } from "../transport/Transport.js"
 import { PgError } from "../errors/PgError.js"
 import { ConnectionLost, type ConnectionEnd, FatalError, ProtocolViolation } from "./ConnectionErrors.js"
 import { Outbox } from "./Outbox.js"
@@ -69,6 +69,10 @@ export class Conn {
   idleWork: (() => Effect.Effect<void, ConnectionLost> | undefined) | undefined
   /** Statements and portals, made on the first extended-query message. */
   extended: ExtendedSession | undefined
+  /** Whether queries get a `pgwire.query` span (a real tracer is installed; see querySpan.ts). */
+  tracing = false
+  /** The connection fiber's metric labels (Effect.tagMetrics), for counters updated outside Effect steps. */
+  metricLabels: ReadonlyArray<MetricLabel.MetricLabel> = []
 
   constructor(
     public transport: Transport,
@@ -94,15 +98,8 @@ export class Conn {
     return Effect.suspend(() => {
       this.input.authContext = authContext
       const loop: Effect.Effect<FrontendMessage, ConnectionEnd> = Effect.suspend(() => {
-        let m: FrontendMessage | undefined
-        try {
-          m = this.input.next()
-        } catch (e) {
-          return Effect.fail(
-            new ProtocolViolation({ reason: e instanceof ProtocolDecodeError ? e.message : String(e) })
-          )
-        }
-        if (m !== undefined) return Effect.succeed(m)
+        const m = this.pollMessage(wakeable)
+        if (m !== undefined) return m instanceof Error ? Effect.fail(m) : Effect.succeed(m)
         if (wakeable && this.idleWork !== undefined) {
           const idle = this.idleWork()
           if (idle !== undefined) return Effect.zipRight(idle, loop)
@@ -116,6 +113,32 @@ export class Conn {
       })
       return loop
     })
+  }
+
+  /**
+   * The next message from input that has already arrived, in a plain loop
+   * (no Effect steps), or how the connection ends (an Error, unlike any
+   * message); undefined when more input must be awaited.
+   */
+  private pollMessage(wakeable: boolean): FrontendMessage | ConnectionEnd | undefined {
+    for (;;) {
+      let m: FrontendMessage | undefined
+      try {
+        m = this.input.next()
+      } catch (e) {
+        return new ProtocolViolation({ reason: e instanceof ProtocolDecodeError ? e.message : String(e) })
+      }
+      if (m !== undefined) return m
+      const chunk = this.transport.poll()
+      if (chunk === PENDING) return undefined
+      if (chunk === undefined) return new ConnectionLost({})
+      if (chunk === WAKE) {
+        if (wakeable && this.env.registry.isDraining) return adminShutdown()
+        // A wake-up for idle work (notifications): the caller runs it once no message is left.
+        continue
+      }
+      this.input.push(chunk)
+    }
   }
 
   /**

@@ -1,11 +1,13 @@
 import { SqlState } from "@pgwire-ts/protocol"
-import { Deferred, Effect, Metric } from "effect"
+import { Deferred, Effect, FiberRef, Metric } from "effect"
 import { PgError } from "../errors/PgError.js"
 import type { Transport } from "../transport/Transport.js"
 import { runAuthentication } from "./Authenticating.js"
 import { adminShutdown, Conn, type ServerEnv } from "./Conn.js"
 import { type ConnectionEnd, FatalError, SilentClose } from "./ConnectionErrors.js"
 import { connectionsOpen, connectionsTotal } from "./metrics.js"
+import type { Phase } from "./Phase.js"
+import { queryTracingEnabled } from "./querySpan.js"
 import { stepReady } from "./Ready.js"
 import { runCloseHooks } from "./SessionImpl.js"
 import { stepSkipUntilSync } from "./SkipUntilSync.js"
@@ -39,24 +41,7 @@ export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effe
       )
     )
   )
-  const session = Effect.gen(function* () {
-    let phase = yield* startup
-    for (;;) {
-      switch (phase._tag) {
-        case "Ready":
-          phase = yield* stepReady(conn, phase)
-          break
-        case "SkipUntilSync":
-          phase = yield* stepSkipUntilSync(conn, phase)
-          break
-        case "Closed":
-          return
-        case "Startup":
-        case "Authenticating":
-          return yield* Effect.dieMessage(`phase ${phase._tag} after startup`)
-      }
-    }
-  })
+  const session = Effect.flatMap(startup, (p) => runPhases(conn, p))
   return session.pipe(
     Effect.catchAll((e) => end(conn, e)),
     // Interrupted: the server is shutting down past its grace period (PostgreSQL's fast shutdown).
@@ -77,13 +62,32 @@ export const runConnection = (transport: Transport, env: ServerEnv): Effect.Effe
         registry.connectionOpened(wake)
         return Effect.zipRight(
           Effect.zipRight(Metric.increment(connectionsOpen), Metric.increment(connectionsTotal)),
-          eff
+          Effect.flatMap(Effect.zip(queryTracingEnabled, FiberRef.get(FiberRef.currentMetricLabels)), ([tracing, labels]) => {
+            conn.tracing = tracing
+            conn.metricLabels = labels
+            return eff
+          })
         )
       }),
     Effect.withSpan("pgwire.connection", { attributes: { "net.peer": describeRemote(transport) } })
   )
 }
 
+
+/** The post-startup phases, one step after another until Closed (plain flatMaps: this runs per message). */
+const runPhases = (conn: Conn, phase: Phase): Effect.Effect<void, ConnectionEnd> => {
+  switch (phase._tag) {
+    case "Ready":
+      return Effect.flatMap(stepReady(conn, phase), (next) => runPhases(conn, next))
+    case "SkipUntilSync":
+      return Effect.flatMap(stepSkipUntilSync(conn, phase), (next) => runPhases(conn, next))
+    case "Closed":
+      return Effect.void
+    case "Startup":
+    case "Authenticating":
+      return Effect.dieMessage(`phase ${phase._tag} after startup`)
+  }
+}
 
 /** The single place a connection's end is answered: violations get FATAL 08P01, fatal errors are sent, the rest closes quietly. */
 const end = (conn: Conn, e: ConnectionEnd): Effect.Effect<void> => {

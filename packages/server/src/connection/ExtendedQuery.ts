@@ -14,6 +14,7 @@ import { type ExtendedEnv, ExtendedSession } from "./ExtendedSession.js"
 import { queryErrors, queriesTotal } from "./metrics.js"
 import { Phase } from "./Phase.js"
 import { runGuarded } from "./QueryRun.js"
+import { statementAttribute, withQuerySpan } from "./querySpan.js"
 
 /** The extended-query messages answered in the Ready phase (Sync and Flush are answered by Ready itself). */
 export type ExtendedMessage = Parse | Bind | Describe | Execute | Close
@@ -237,12 +238,11 @@ const execute = (conn: Conn, env: ExtendedEnv, ext: ExtendedSession, m: Execute)
   const portal = ext.portals.portal(m.portal) as OpenPortal | undefined
   if (portal === undefined) return Effect.succeed(unknownPortal(m.portal))
   const sql = portal.portal.sql
-  return Effect.zipRight(Metric.increment(queriesTotal), runGuarded(conn, executePortal(conn, ext, env.handler, portal, m.maxRows))).pipe(
-    Effect.withSpan("pgwire.query", {
-      attributes: { "db.statement": sql.length > 2048 ? sql.slice(0, 2048) : sql, "pgwire.portal": m.portal },
-      captureStackTrace: false
-    })
-  )
+  queriesTotal.unsafeUpdate(1, conn.metricLabels)
+  return withQuerySpan(conn, runGuarded(conn, executePortal(conn, ext, env.handler, portal, m.maxRows)), {
+    "db.statement": statementAttribute(sql),
+    "pgwire.portal": m.portal
+  })
 }
 
 const close = (conn: Conn, ext: ExtendedSession, m: Close): Effect.Effect<PgError | undefined> => {

@@ -1,5 +1,5 @@
 import type * as Socket from "@effect/platform/Socket"
-import { Effect, ExecutionStrategy, Exit, Fiber, Queue, Scope } from "effect"
+import { Effect, ExecutionStrategy, Exit, Fiber, Scope } from "effect"
 import type { RemoteInfo, TlsInfo } from "../session/ConnectionInfo.js"
 
 /**
@@ -17,6 +17,11 @@ export interface Transport {
    * `wake()` was called (the reader then decides why). One reader at a time.
    */
   readonly read: Effect.Effect<Uint8Array | undefined | typeof WAKE>
+  /**
+   * What `read` would return now, without waiting: PENDING when nothing has
+   * arrived (then `read` waits). Lets a reader drain input in a plain loop.
+   */
+  readonly poll: () => Uint8Array | undefined | typeof WAKE | typeof PENDING
   /** Makes a pending or the next `read` return WAKE (used to end idle sessions on shutdown). */
   readonly wake: () => void
   /**
@@ -54,6 +59,8 @@ export interface ReadBackpressure {
 const END = Symbol("end")
 /** What `Transport.read` returns after `wake()`. */
 export const WAKE = Symbol("wake")
+/** What `Transport.poll` returns when no input is waiting. */
+export const PENDING = Symbol("pending")
 const HIGH_WATER = 1 << 20
 
 export interface SocketTransportOptions {
@@ -75,7 +82,11 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
   Effect.gen(function* () {
     const parent = yield* Effect.scope
     const scope = yield* Scope.fork(parent, ExecutionStrategy.sequential)
-    const chunks = yield* Queue.unbounded<Uint8Array | typeof END | typeof WAKE>()
+    // Unread input: a plain array and at most one waiting reader (the connection
+    // fiber), so a read of data that has arrived costs no Effect machinery.
+    const chunks: Array<Uint8Array | typeof END | typeof WAKE | undefined> = []
+    let head = 0
+    let waiter: ((wake: Effect.Effect<void>) => void) | undefined
     let peerGone = false
     let onPeerGone: (() => void) | undefined
     let queuedBytes = 0
@@ -83,9 +94,17 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
     let ended = false
     const bp = options.backpressure
 
+    const offer = (item: Uint8Array | typeof END | typeof WAKE): void => {
+      chunks.push(item)
+      const w = waiter
+      if (w !== undefined) {
+        waiter = undefined
+        w(Effect.void)
+      }
+    }
     const onChunk = (chunk: Uint8Array): void => {
       queuedBytes += chunk.byteLength
-      chunks.unsafeOffer(chunk)
+      offer(chunk)
       if (bp && !paused && queuedBytes > HIGH_WATER) {
         paused = true
         bp.pause()
@@ -95,7 +114,7 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
       Effect.exit,
       Effect.flatMap(() =>
         Effect.sync(() => {
-          chunks.unsafeOffer(END)
+          offer(END)
           peerGone = true
           onPeerGone?.()
         })
@@ -104,35 +123,55 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
     )
     const write = yield* Scope.extend(socket.writer, scope)
 
-    const read: Effect.Effect<Uint8Array | undefined | typeof WAKE> = Effect.suspend(() => {
-      if (ended) return Effect.succeed(undefined)
-      return Effect.map(Queue.take(chunks), (c) => {
-        if (c === END) {
-          ended = true
-          return undefined
-        }
-        if (c === WAKE) return WAKE
-        queuedBytes -= c.byteLength
-        if (paused && queuedBytes === 0) {
-          paused = false
-          bp!.resume()
-        }
-        return c
+    const unread = (): number => {
+      let n = 0
+      for (let i = head; i < chunks.length; i++) if (chunks[i] instanceof Uint8Array) n++
+      return n
+    }
+    const poll = (): Uint8Array | undefined | typeof WAKE | typeof PENDING => {
+      if (ended) return undefined
+      if (head === chunks.length) return PENDING
+      const c = chunks[head]!
+      chunks[head++] = undefined
+      if (head === chunks.length) {
+        chunks.length = 0
+        head = 0
+      }
+      if (c === END) {
+        ended = true
+        return undefined
+      }
+      if (c === WAKE) return WAKE
+      queuedBytes -= c.byteLength
+      if (paused && queuedBytes === 0) {
+        paused = false
+        bp!.resume()
+      }
+      return c
+    }
+    // Resumed by `offer`; an interrupted wait just leaves the input queued.
+    const arrival = Effect.async<void>((resume) => {
+      waiter = resume
+      return Effect.sync(() => {
+        if (waiter === resume) waiter = undefined
       })
+    })
+    const read: Effect.Effect<Uint8Array | undefined | typeof WAKE> = Effect.suspend(() => {
+      const c = poll()
+      return c === PENDING ? Effect.zipRight(arrival, read) : Effect.succeed(c)
     })
 
     const close = Effect.zipRight(Scope.close(scope, Exit.void), options.onClose ?? Effect.void)
-    const stopReading = Fiber.interrupt(reader).pipe(
-      Effect.map(() => (chunks.unsafeSize().pipe((o) => (o._tag === "Some" ? o.value : 0))) === 0)
-    )
+    const stopReading = Fiber.interrupt(reader).pipe(Effect.map(() => unread() === 0))
 
     return {
       remote: options.remote,
       tls: options.tls,
       serverCertificate: options.serverCertificate,
       read,
-      bufferedChunks: () => chunks.unsafeSize().pipe((o) => (o._tag === "Some" ? o.value : 0)),
-      wake: () => void chunks.unsafeOffer(WAKE),
+      poll,
+      bufferedChunks: unread,
+      wake: () => offer(WAKE),
       setPeerClosedHandler: (f) => {
         onPeerGone = f
         if (peerGone) f?.()
