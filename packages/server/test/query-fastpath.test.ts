@@ -72,8 +72,8 @@ const Handler = SimpleQueryHandler.perStatement((statement, session) => {
     case "block":
       return Effect.zipRight(Deferred.succeed(started, undefined), Effect.never)
     case "span":
-      return Effect.map(Effect.currentSpan, (span) =>
-        ResultSet.make({ fields: [ResultSet.field("span", Oid.text)], rows: [[span.name]] })
+      return Effect.map(Effect.option(Effect.currentSpan), (span) =>
+        ResultSet.make({ fields: [ResultSet.field("span", Oid.text)], rows: [[Option.getOrNull(Option.map(span, (s) => s.name))]] })
       )
     default:
       return Effect.succeed(QueryResult.command("OK"))
@@ -86,7 +86,9 @@ const spanFields = [ResultSet.field("span", Oid.text)]
 const Extended = Layer.mergeAll(
   QueryParser.layer((sql) => Effect.succeed({ statement: sql, parameterTypes: [], fields: spanFields })),
   ExtendedQueryHandler.layer(() =>
-    Effect.map(Effect.currentSpan, (span) => ResultSet.make({ fields: spanFields, rows: [[span.name]] }))
+    Effect.map(Effect.option(Effect.currentSpan), (span) =>
+      ResultSet.make({ fields: spanFields, rows: [[Option.getOrNull(Option.map(span, (s) => s.name))]] })
+    )
   )
 )
 
