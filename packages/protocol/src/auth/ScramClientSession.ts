@@ -16,6 +16,7 @@ import {
   TLS_SERVER_END_POINT
 } from "./scramAttributes.js"
 import {
+  authMessageOf,
   bytesOfWireText,
   clientKeyOf,
   concatBytes,
@@ -158,13 +159,7 @@ export class ScramClientSession {
       ? concatBytes(state.gs2Header, channelBindingData)
       : state.gs2Header
     const withoutProof = `c=${encodeBase64(binding)},r=${nonce}`
-    const authMessage = concatBytes(
-      state.clientFirstBare,
-      bytesOfWireText(","),
-      message,
-      bytesOfWireText(","),
-      bytesOfWireText(withoutProof)
-    )
+    const authMessage = authMessageOf(state.clientFirstBare, message, withoutProof)
     const salted = saltedPassword(this.options.password, salt, iterations)
     const clientKey = clientKeyOf(salted)
     const proof = xor(clientKey, hmacSha256(sha256(clientKey), authMessage))

@@ -17,6 +17,7 @@ import {
   TLS_SERVER_END_POINT
 } from "./scramAttributes.js"
 import {
+  authMessageOf,
   bytesOfWireText,
   concatBytes,
   constantTimeEqual,
@@ -186,13 +187,7 @@ export class ScramServerSession {
     const proof = decodeBase64(proofAttribute.value)
     if (proof === undefined || proof.length !== SCRAM_KEY_LENGTH) throw protocolError(`${what}: malformed proof`)
 
-    const authMessage = concatBytes(
-      state.clientFirstBare,
-      bytesOfWireText(","),
-      state.serverFirst,
-      bytesOfWireText(","),
-      bytesOfWireText(text.slice(0, proofAttribute.offset - 1))
-    )
+    const authMessage = authMessageOf(state.clientFirstBare, state.serverFirst, text.slice(0, proofAttribute.offset - 1))
     const { storedKey, serverKey } = this.options.verifier
     // ClientKey = ClientProof XOR HMAC(StoredKey, AuthMessage); it must hash to StoredKey.
     const clientKey = xor(proof, hmacSha256(storedKey, authMessage))

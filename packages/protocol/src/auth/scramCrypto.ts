@@ -42,3 +42,12 @@ export const concatBytes = (...parts: ReadonlyArray<Uint8Array>): Uint8Array => 
 /** Protocol text as the bytes on the wire: SCRAM attributes are ASCII, and latin1 keeps any other byte as is. */
 export const bytesOfWireText = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "latin1"))
 export const wireTextOf = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1")
+
+const COMMA = bytesOfWireText(",")
+
+/**
+ * RFC 5802 AuthMessage, which both proofs and the server signature sign:
+ * client-first-message-bare "," server-first-message "," client-final-message-without-proof.
+ */
+export const authMessageOf = (clientFirstBare: Uint8Array, serverFirst: Uint8Array, clientFinalWithoutProof: string): Uint8Array =>
+  concatBytes(clientFirstBare, COMMA, serverFirst, COMMA, bytesOfWireText(clientFinalWithoutProof))
