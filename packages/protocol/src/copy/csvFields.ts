@@ -1,5 +1,6 @@
 import type { ByteScratch } from "./ByteScratch.js"
 import { formatError } from "./CopyErrors.js"
+import { rangeEquals } from "./rangeEquals.js"
 
 /**
  * Splits one line of CSV COPY data (already checked to be UTF-8 without NUL;
@@ -77,14 +78,8 @@ export const splitCsvLine = (
         foundDelimiter = true
         p++
       }
-      out.push(isNull(b, fieldStart, rawEnd, nullBytes) ? null : b.toString("utf8", fieldStart, rawEnd))
+      out.push(rangeEquals(b, fieldStart, rawEnd, nullBytes) ? null : b.toString("utf8", fieldStart, rawEnd))
     }
     if (!foundDelimiter) return
   }
-}
-
-const isNull = (b: Buffer, s: number, e: number, nullBytes: Uint8Array): boolean => {
-  if (e - s !== nullBytes.length) return false
-  for (let k = 0; k < nullBytes.length; k++) if (b[s + k] !== nullBytes[k]) return false
-  return true
 }

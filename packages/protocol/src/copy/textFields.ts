@@ -1,4 +1,5 @@
 import type { ByteScratch } from "./ByteScratch.js"
+import { rangeEquals } from "./rangeEquals.js"
 import { checkUtf8 } from "./utf8Check.js"
 
 const BACKSLASH = 0x5c
@@ -6,12 +7,6 @@ const BACKSLASH = 0x5c
 const isOctal = (c: number): boolean => c >= 0x30 && c <= 0x37
 const hexValue = (c: number): number =>
   c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1
-
-const equalBytes = (b: Buffer, s: number, e: number, v: Uint8Array): boolean => {
-  if (e - s !== v.length) return false
-  for (let k = 0; k < v.length; k++) if (b[s + k] !== v[k]) return false
-  return true
-}
 
 /**
  * Splits one line of text-format COPY data (already checked to be UTF-8
@@ -90,7 +85,7 @@ export const splitTextLine = (
       p++
     }
 
-    if (equalBytes(b, fieldStart, rawEnd, nullBytes)) {
+    if (rangeEquals(b, fieldStart, rawEnd, nullBytes)) {
       out.push(null)
     } else if (!escaped) {
       out.push(b.toString("utf8", fieldStart, rawEnd))
