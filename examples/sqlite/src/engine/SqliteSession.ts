@@ -1,4 +1,4 @@
-import { Chunk, Deferred, Effect, Exit, Option, Queue, type Scope, Stream } from "effect"
+import { Chunk, Deferred, Effect, Exit, FiberId, Option, Queue, type Scope, Stream } from "effect"
 import { type Column, describeColumns, type LaneColumn, normalizeValue, PgType, type SqliteValue } from "./columnTypes.js"
 import type { Lane, LaneEvent } from "./Lane.js"
 import type { LanePool } from "./LanePool.js"
@@ -732,18 +732,44 @@ export class SqliteSession {
         if (event.more) lane.send({ t: "more", id: request.id })
         return Effect.succeed(normalizeRows(event.rows, columns))
       })
+      // One reader of the lane's answers at a time: the owner's pull, or a spill.
+      let pulling = false
+      let spilling: Deferred.Deferred<void> | undefined
       const pull: Effect.Effect<Chunk.Chunk<ReadonlyArray<unknown>>, Option.Option<SqlError>> = Effect.suspend(() => {
         if (ahead.length > 0) return Effect.succeed(ahead.shift()!)
         if (end !== undefined) return Effect.fail(end._tag === "Done" ? Option.none() : Option.some(end.error))
-        return Effect.flatMap(readBatch, (chunk) => (chunk === undefined ? pull : Effect.succeed(chunk)))
+        if (spilling !== undefined) return Effect.zipRight(Deferred.await(spilling), pull)
+        pulling = true
+        return Effect.flatMap(
+          Effect.ensuring(readBatch, Effect.sync(() => (pulling = false))),
+          (chunk) => (chunk === undefined ? pull : Effect.succeed(chunk))
+        )
       })
-      // Another statement wants the session while these rows are unread: read them all now, then let go of the lane and the lock.
+      const readRest: Effect.Effect<void> = Effect.suspend(() =>
+        end !== undefined ? Effect.void : Effect.flatMap(readBatch, (chunk) => {
+          if (chunk !== undefined) ahead.push(chunk)
+          return readRest
+        })
+      )
+      /**
+       * Another statement wants the session while these rows are unread (a
+       * suspended portal): read them all now, then let go of the lane and the
+       * lock. Not while the owner is reading (a session shared by fibers):
+       * the newcomer then waits for the lock as usual. An interrupted spill
+       * goes on where it stopped next time.
+       */
       const spill: Effect.Effect<void> = Effect.suspend(() => {
         if (end !== undefined) return permit?.release ?? Effect.void
-        return Effect.flatMap(readBatch, (chunk) => {
-          if (chunk !== undefined) ahead.push(chunk)
-          return spill
-        })
+        if (pulling || spilling !== undefined) return Effect.void
+        const done = Deferred.unsafeMake<void>(FiberId.none)
+        spilling = done
+        return readRest.pipe(
+          Effect.ensuring(Effect.sync(() => {
+            spilling = undefined
+            Deferred.unsafeDone(done, Exit.void)
+          })),
+          Effect.zipRight(Effect.suspend(() => permit?.release ?? Effect.void))
+        )
       })
       const reader = { spill }
       this.reader = reader
