@@ -6,41 +6,22 @@
  * Only the derived SCRAM verifier is written, never the password.
  */
 import { makeScramVerifier } from "@pgwire-ts/protocol"
+import { parseCommandLine } from "@pgwire-ts/server"
 import { Effect } from "effect"
-import { parseArgs } from "node:util"
 import { upsertUser } from "./usersFile.js"
 
 const usage = "usage: add-user.js --file FILE --user NAME [--password PW | password on stdin] [--iterations N]"
 
-const fail = (message: string, code = 2): never => {
-  console.error(code === 2 ? `${message}\n${usage}` : message)
-  process.exit(code)
-}
+const { flags, fail } = parseCommandLine(usage, {
+  file: { type: "string" },
+  user: { type: "string" },
+  password: { type: "string" },
+  iterations: { type: "string" }
+})
 
-const args = (() => {
-  try {
-    return parseArgs({
-      options: {
-        file: { type: "string" },
-        user: { type: "string" },
-        password: { type: "string" },
-        iterations: { type: "string" },
-        help: { type: "boolean", default: false }
-      },
-      strict: true
-    }).values
-  } catch (e) {
-    return fail((e as Error).message)
-  }
-})()
-
-if (args.help) {
-  console.log(usage)
-  process.exit(0)
-}
-const file = args.file ?? fail("--file is required")
-const user = args.user ?? fail("--user is required")
-const iterations = args.iterations === undefined ? undefined : Number(args.iterations)
+const file = flags.file ?? fail("--file is required")
+const user = flags.user ?? fail("--user is required")
+const iterations = flags.iterations === undefined ? undefined : Number(flags.iterations)
 if (iterations !== undefined && !(Number.isInteger(iterations) && iterations >= 4096)) fail("--iterations must be an integer >= 4096")
 
 const readStdin = async (): Promise<string> => {
@@ -53,7 +34,7 @@ const readStdin = async (): Promise<string> => {
   return text.split(/\r?\n/)[0]!
 }
 
-const password = args.password ?? (await readStdin())
+const password = flags.password ?? (await readStdin())
 if (password === "") fail("the password is empty")
 
 // PBKDF2 with a fresh random salt, SASLprep'ed as PostgreSQL does.
@@ -61,5 +42,8 @@ const verifier = makeScramVerifier(password, iterations === undefined ? undefine
 
 await Effect.runPromise(upsertUser(file, user, verifier)).then(
   () => console.log(`${user}: SCRAM-SHA-256 verifier written to ${file}`),
-  (e: { message: string }) => fail(e.message, 1)
+  (e: { message: string }) => {
+    console.error(e.message)
+    process.exit(1)
+  }
 )
