@@ -71,6 +71,11 @@ const Handler = SimpleQueryHandler.perStatement((statement, session) => {
       return Effect.zipRight(session.cancellation.cancel, Effect.succeed(QueryResult.command("NOT CANCELED")))
     case "block":
       return Effect.zipRight(Deferred.succeed(started, undefined), Effect.never)
+    case "copied": {
+      // A copy of an Iterable result with other rows must send the new rows, not the Iterable's.
+      const original = rows(2)
+      return Effect.succeed({ ...original, rows: Stream.make([7, "seven"]) } as QueryResult)
+    }
     case "span":
       return Effect.map(Effect.option(Effect.currentSpan), (span) =>
         ResultSet.make({ fields: [ResultSet.field("span", Oid.text)], rows: [[Option.getOrNull(Option.map(span, (s) => s.name))]] })
@@ -126,6 +131,13 @@ describe("simple query fast path", () => {
         ["SELECT 3000", 3000, ["3000", "row number 3000"]],
         ["SELECT 2", 2, ["2", "row number 2"]]
       ])
+    }).pipe(Effect.provide(TestLayer)))
+
+  it.scopedLive("a copy of an Iterable result with other rows sends those rows", () =>
+    Effect.gen(function* () {
+      const c = yield* Testing.connect()
+      const out = yield* c.query("copied")
+      expect(out.results[0]).toMatchObject({ rows: [["7", "seven"]], tag: "SELECT 1" })
     }).pipe(Effect.provide(TestLayer)))
 
   it.scopedLive("a failure that is not a PgError, a throwing handler function and a throwing iterator: XX000, the session goes on", () =>

@@ -82,7 +82,7 @@ export class Conn {
       maxMessageSize: env.config.maxMessageSize,
       maxStartupSize: env.config.maxStartupPacketSize
     })
-    this.outbox = new Outbox((b) => this.transport.write(b), env.config.outboxFlushBytes)
+    this.outbox = new Outbox((b) => this.transport.writeNow(b), env.config.outboxFlushBytes)
     this.cancellation = new ConnectionCancellation(env.cancelRegistry.cancelProcess)
   }
 
@@ -113,6 +113,25 @@ export class Conn {
       })
       return loop
     })
+  }
+
+  /**
+   * `expect` without waiting: a message from input that has already arrived
+   * (one of `accepts`, else a ProtocolViolation), or how the connection
+   * ends; undefined when more input must be awaited (then use `expect`).
+   */
+  pollExpected<T extends FrontendMessage["_tag"]>(
+    phase: string,
+    accepts: ReadonlySet<T>,
+    authContext: AuthContext,
+    wakeable: boolean
+  ): Extract<FrontendMessage, { _tag: T }> | ConnectionEnd | undefined {
+    this.input.authContext = authContext
+    const m = this.pollMessage(wakeable)
+    if (m === undefined || m instanceof Error) return m
+    return accepts.has(m._tag as T)
+      ? (m as Extract<FrontendMessage, { _tag: T }>)
+      : new ProtocolViolation({ reason: `unexpected ${m._tag} message during ${phase}` })
   }
 
   /**
@@ -165,6 +184,12 @@ export class Conn {
   readonly flush: Effect.Effect<void, ConnectionLost> = Effect.suspend(() => this.outbox.flush).pipe(
     Effect.mapError((cause) => new ConnectionLost({ cause }))
   )
+
+  /** Writes the outbox: undefined when the socket took it at once, else the Effect that waits for it. */
+  flushNow(): Effect.Effect<void, ConnectionLost> | undefined {
+    const pending = this.outbox.flushNow()
+    return pending === undefined ? undefined : Effect.mapError(pending, (cause) => new ConnectionLost({ cause }))
+  }
 
   readonly flushIfFull: Effect.Effect<void, ConnectionLost> = Effect.suspend(() => this.outbox.flushIfFull).pipe(
     Effect.mapError((cause) => new ConnectionLost({ cause }))

@@ -9,9 +9,10 @@ import { registerSessionPortals } from "../extended/PreparedStatements.js"
 import type { PortalHandle } from "../handlers/PortalStore.js"
 import type { Conn } from "./Conn.js"
 import type { ConnectionEnd } from "./ConnectionErrors.js"
-import { executePortal } from "./ExtendedExecute.js"
+import { executePortal, executePortalNow } from "./ExtendedExecute.js"
 import { type ExtendedEnv, ExtendedSession } from "./ExtendedSession.js"
 import { queryErrors, queriesTotal } from "./metrics.js"
+import { flatMapNow, isDone } from "./Now.js"
 import { Phase } from "./Phase.js"
 import { runGuarded } from "./QueryRun.js"
 import { statementAttribute, withQuerySpan } from "./querySpan.js"
@@ -54,10 +55,12 @@ const runWith = (
 ): Effect.Effect<Phase, ConnectionEnd> => {
   // Describe is answered synchronously: no Effect steps on the most frequent message after Bind.
   if (m._tag === "Describe") return after(conn, phase, describe(conn, ext, m))
-  return Effect.flatMap(handle(conn, env, ext, m), (error) => {
+  // A message done at once (Bind, Close, an Execute whose result was complete) costs no Effect steps.
+  return flatMapNow(handle(conn, env, ext, m), (error) => {
     if (ext.transactionEnded) {
       ext.transactionEnded = false
-      return Effect.zipRight(closeAll(ext), after(conn, phase, error))
+      const closing = closeAll(ext)
+      return isDone(closing) ? after(conn, phase, error) : Effect.zipRight(closing, after(conn, phase, error))
     }
     return after(conn, phase, error)
   })
@@ -84,14 +87,23 @@ export const endOfTransactionPortals = (conn: Conn): Effect.Effect<void> => {
   return closeAll(ext)
 }
 
+/** Closes every portal; Effect.void (nothing to run) when none held anything to release. */
 const closeAll = (ext: ExtendedSession): Effect.Effect<void> => {
   const all = ext.portals.removeAllPortals()
   if (all.length === 0) return Effect.void
-  return Effect.forEach(all, closePortal, { discard: true })
+  let pending: Array<Effect.Effect<void>> | undefined
+  for (const p of all) {
+    const close = closePortal(p)
+    if (!isDone(close)) (pending ??= []).push(close)
+  }
+  return pending === undefined ? Effect.void : Effect.all(pending, { discard: true })
 }
 
-const closePortal = (p: PortalHandle): Effect.Effect<void> =>
-  Effect.catchAllCause(p.close, (cause) => Effect.logError("closing a portal failed", cause))
+/** A portal's close, failures logged; Effect.void when it holds nothing (a portal that ran to its end). */
+const closePortal = (p: PortalHandle): Effect.Effect<void> => {
+  const close = p.close
+  return isDone(close) ? Effect.void : Effect.catchAllCause(close, (cause) => Effect.logError("closing a portal failed", cause))
+}
 
 /** The connection's extended-query state, made on first use; its portals are closed when the connection ends. */
 const sessionOf = (conn: Conn, env: ExtendedEnv): Effect.Effect<ExtendedSession> => {
@@ -212,7 +224,8 @@ const bind = (conn: Conn, ext: ExtendedSession, m: Bind): Effect.Effect<PgError 
   }
   // A new unnamed portal replaces the old one, which ends here.
   const previous = m.portal === "" ? portals.removePortal("") : undefined
-  return previous === undefined ? Effect.sync(add) : Effect.zipRight(closePortal(previous), Effect.sync(add))
+  const closing = previous === undefined ? Effect.void : closePortal(previous)
+  return isDone(closing) ? Effect.succeed(add()) : Effect.zipRight(closing, Effect.sync(add))
 }
 
 const describe = (conn: Conn, ext: ExtendedSession, m: Describe): PgError | undefined => {
@@ -239,10 +252,15 @@ const execute = (conn: Conn, env: ExtendedEnv, ext: ExtendedSession, m: Execute)
   if (portal === undefined) return Effect.succeed(unknownPortal(m.portal))
   const sql = portal.portal.sql
   queriesTotal.unsafeUpdate(1, conn.metricLabels)
-  return withQuerySpan(conn, runGuarded(conn, executePortal(conn, ext, env.handler, portal, m.maxRows)), {
-    "db.statement": statementAttribute(sql),
-    "pgwire.portal": m.portal
-  })
+  if (conn.tracing) {
+    return withQuerySpan(conn, runGuarded(conn, executePortal(conn, ext, env.handler, portal, m.maxRows)), {
+      "db.statement": statementAttribute(sql),
+      "pgwire.portal": m.portal
+    })
+  }
+  // Started at once: a result that was already complete and fits the outbox needs no fiber (see executePortalNow).
+  const rest = executePortalNow(conn, ext, env.handler, portal, m.maxRows)
+  return rest === undefined ? Effect.succeed(undefined) : runGuarded(conn, rest)
 }
 
 const close = (conn: Conn, ext: ExtendedSession, m: Close): Effect.Effect<PgError | undefined> => {

@@ -4,6 +4,7 @@ import { PgError } from "../errors/PgError.js"
 import { copyHandlerResult, MAYBE_COPY } from "../handlers/CopyHandler.js"
 import { type SimpleQueryHandlerShape, type StatementHandler, statementHandlerOf } from "../handlers/SimpleQueryHandler.js"
 import { type QueryResult, type Row, rowsIterable, type RowsResult, type TransactionChange } from "../results/QueryResult.js"
+import { type Field, fieldDescription } from "../results/Field.js"
 import { RowEncoder } from "../results/RowEncoder.js"
 import type { CurrentSession } from "../session/CurrentSession.js"
 import type { TransactionStatus } from "../session/Session.js"
@@ -12,6 +13,7 @@ import type { Conn } from "./Conn.js"
 import type { ConnectionEnd, ConnectionLost } from "./ConnectionErrors.js"
 import { queryErrors, queriesTotal } from "./metrics.js"
 import { runCopy } from "./Copy.js"
+import { afterNow } from "./Now.js"
 import { Phase } from "./Phase.js"
 import { runGuarded, toPgError } from "./QueryRun.js"
 import { statementAttribute, withQuerySpan } from "./querySpan.js"
@@ -20,7 +22,8 @@ import { statementAttribute, withQuerySpan } from "./querySpan.js"
 export { runGuarded }
 
 /**
- * Runs one Query message: each statement's result as the handler produces it,
+ * Runs one Query message (at once: the Effect is built and, on the fast path,
+ * already done when returned): each statement's result as the handler produces it,
  * rows streamed through the outbox, then ReadyForQuery. A handler failure ends
  * the query string with ErrorResponse; a defect becomes XX000 (logged); a
  * cancel becomes 57014. Returns the next phase.
@@ -35,11 +38,9 @@ export { runGuarded }
  * `runGuarded`, cancellable as before.
  */
 export const runSimpleQuery = (conn: Conn, sql: string): Effect.Effect<Phase, ConnectionEnd> =>
-  withQuerySpan(
-    conn,
-    Effect.suspend(() => simpleQuery(conn, sql)),
-    { "db.statement": statementAttribute(sql) }
-  )
+  conn.tracing
+    ? withQuerySpan(conn, Effect.suspend(() => simpleQuery(conn, sql)), { "db.statement": statementAttribute(sql) })
+    : simpleQuery(conn, sql)
 
 const simpleQuery = (conn: Conn, sql: string): Effect.Effect<Phase, ConnectionEnd> => {
   queriesTotal.unsafeUpdate(1, conn.metricLabels)
@@ -83,7 +84,7 @@ const finish = (conn: Conn, error: PgError | undefined): Effect.Effect<Phase, Co
     if (error.isFatal) return Effect.as(conn.flush, Phase.Closed({ reason: "fatal error" }))
   }
   conn.send({ _tag: "ReadyForQuery", status: conn.transactionStatus })
-  return Effect.as(conn.flush, readyPhase(conn.transactionStatus))
+  return afterNow(conn.flushNow(), readyPhase(conn.transactionStatus))
 }
 
 // One Ready phase value per status: Phase.Ready is plain data, so no need for a new one per query.
@@ -185,6 +186,8 @@ const sendResultNow = (conn: Conn, r: QueryResult): Effect.Effect<void, Connecti
   }
 }
 
+const textDescription = (f: Field) => fieldDescription(f, 0)
+
 const flushIfFull = (conn: Conn): Effect.Effect<void, ConnectionLost> | undefined =>
   conn.outbox.pending >= conn.outbox.flushBytes ? conn.flush : undefined
 
@@ -202,7 +205,7 @@ class RowsSender {
     private readonly r: RowsResult
   ) {
     this.encoder = new RowEncoder(r.fields)
-    conn.send({ _tag: "RowDescription", fields: r.fields.map((f) => ({ ...f, format: 0 })) })
+    conn.send({ _tag: "RowDescription", fields: r.fields.map(textDescription) })
   }
 
   /** Undefined when every row and CommandComplete are in the outbox. */

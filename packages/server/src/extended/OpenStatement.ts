@@ -1,6 +1,7 @@
 import type { FieldDescription } from "@pgwire-ts/protocol"
 import type { PreparedStatement } from "../handlers/PortalStore.js"
 import type { ParsedStatement } from "../handlers/QueryParser.js"
+import { fieldDescription } from "../results/Field.js"
 import { type FormatCode, RowEncoder } from "../results/RowEncoder.js"
 
 const formatKey = (formats: ReadonlyArray<FormatCode>): string => formats.join("")
@@ -44,7 +45,7 @@ export class OpenStatement implements PreparedStatement {
     this.descriptions ??= new Map()
     let description = this.descriptions.get(key)
     if (description === undefined) {
-      description = fields.map((f, i) => ({ ...f, format: formats[i] ?? 0 }))
+      description = fields.map((f, i) => fieldDescription(f, formats[i] ?? 0))
       if (this.descriptions.size < 16) this.descriptions.set(key, description)
     }
     return description

@@ -12,7 +12,7 @@ import { queryErrors, queriesTotal } from "../connection/metrics.js"
 import { Phase } from "../connection/Phase.js"
 import { runSimpleQuery } from "../connection/SimpleQuery.js"
 import { PgError } from "../errors/PgError.js"
-import { type Field, field } from "../results/Field.js"
+import { type Field, field, fieldDescription } from "../results/Field.js"
 import { parsePgOutputOptions } from "./pgOutputOptions.js"
 import { checkSlotName, parseReplicationCommand, type ReplicationCommand } from "./replicationCommand.js"
 import type { ReplicationHandlerShape } from "./ReplicationHandler.js"
@@ -175,7 +175,7 @@ const failureOf = (cause: Cause.Cause<PgError>, what: string): Effect.Effect<PgE
 const answer = (conn: Conn, a: Answer): Effect.Effect<Phase, ConnectionEnd> =>
   Effect.suspend(() => {
     if ("fields" in a) {
-      conn.send({ _tag: "RowDescription", fields: a.fields.map((f) => ({ ...f, format: 0 })) })
+      conn.send({ _tag: "RowDescription", fields: a.fields.map((f) => fieldDescription(f, 0)) })
       conn.send({ _tag: "DataRow", values: a.row.map((c) => (typeof c === "string" ? utf8.encode(c) : c)) })
     }
     conn.send({ _tag: "CommandComplete", tag: a.tag })

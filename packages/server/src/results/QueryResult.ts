@@ -51,26 +51,28 @@ export interface RowsOptions {
   readonly transaction?: TransactionChange | undefined
 }
 
-// Rows given as an Iterable: the server iterates them directly instead of running the Stream (same rows, less overhead).
-const iterableRows = new WeakMap<RowsResult, Iterable<Row>>()
+// Rows given as an Iterable: the server iterates them directly instead of running the Stream (same
+// rows, less overhead). The Iterable rides on the Stream made from it, so a copy of the result with
+// other rows never takes the wrong path (no WeakMap either: an entry per result burdens the GC).
+const ITERABLE = Symbol("pgwire-ts/iterableRows")
 
-/** The Iterable a RowsResult was built from, if it was (internal fast path). */
-export const rowsIterable = (r: RowsResult): Iterable<Row> | undefined => iterableRows.get(r)
+/** The Iterable a RowsResult's rows were made from, if they were (internal fast path). */
+export const rowsIterable = (r: RowsResult): Iterable<Row> | undefined =>
+  (r.rows as { readonly [ITERABLE]?: Iterable<Row> })[ITERABLE]
 
 const isStream = (u: unknown): u is Stream.Stream<Row, PgError> => typeof u === "object" && u !== null && Stream.StreamTypeId in u
 
 export const QueryResult = {
   rows: (options: RowsOptions): QueryResult => {
     const source = options.rows
-    const result: RowsResult = {
-      _tag: "Rows",
-      fields: options.fields,
-      rows: isStream(source) ? source : Stream.fromIterable(source),
-      tag: options.tag,
-      transaction: options.transaction
+    let rows: Stream.Stream<Row, PgError>
+    if (isStream(source)) {
+      rows = source
+    } else {
+      rows = Stream.fromIterable(source)
+      ;(rows as { [ITERABLE]?: Iterable<Row> })[ITERABLE] = source
     }
-    if (!isStream(source)) iterableRows.set(result, source)
-    return result
+    return { _tag: "Rows", fields: options.fields, rows, tag: options.tag, transaction: options.transaction }
   },
   command: (tag: string, options?: { readonly transaction?: TransactionChange | undefined }): QueryResult => ({
     _tag: "Command",

@@ -4,6 +4,7 @@ import type * as Net from "node:net"
 import { Duplex } from "node:stream"
 import * as Tls from "node:tls"
 import type { PeerCertificate, RemoteInfo, TlsInfo } from "../session/ConnectionInfo.js"
+import { directWriter } from "./DirectWrite.js"
 import { fromSocket, TlsFailure, type StartTls, type Transport } from "./Transport.js"
 
 /** How long a closed socket may take to flush before it is destroyed. */
@@ -41,6 +42,7 @@ export const fromNetSocket = (
       remote,
       backpressure: { pause: () => raw.pause(), resume: () => raw.resume() },
       onClose: lingerThenDestroy(raw),
+      writeNow: directWriter(raw),
       ...(tls ? { startTls: (stopReading: Effect.Effect<boolean>) => startTls(raw, remote, tls, stopReading, scope) } : {})
     })
   })
@@ -109,7 +111,8 @@ const startTls =
         tls: info,
         serverCertificate: own && "raw" in own ? new Uint8Array(own.raw) : undefined,
         backpressure: { pause: () => tlsSocket.pause(), resume: () => tlsSocket.resume() },
-        onClose: Effect.zipRight(lingerThenDestroy(tlsSocket), lingerThenDestroy(raw))
+        onClose: Effect.zipRight(lingerThenDestroy(tlsSocket), lingerThenDestroy(raw)),
+        writeNow: directWriter(tlsSocket)
       }), scope)
     })
 

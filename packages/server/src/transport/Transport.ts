@@ -32,6 +32,12 @@ export interface Transport {
   /** Input received and not yet read (the CVE-2021-23214 check before a TLS handshake). */
   readonly bufferedChunks: () => number
   readonly write: (bytes: Uint8Array) => Effect.Effect<void, Socket.SocketError>
+  /**
+   * Hands `bytes` to the socket now: undefined when the socket took them all
+   * at once (the caller may reuse the buffer), else an Effect that completes
+   * when it has (waiting on backpressure). The outbox writes through this.
+   */
+  readonly writeNow: (bytes: Uint8Array) => Effect.Effect<void, Socket.SocketError> | undefined
   /** Ends the connection after pending writes; idempotent. */
   readonly close: Effect.Effect<void>
   /** Present on transports that can switch to TLS (TCP with TLS configured). */
@@ -72,6 +78,8 @@ export interface SocketTransportOptions {
   readonly startTls?: (stopReading: Effect.Effect<boolean>) => StartTls
   /** Extra work when the transport closes (a Node socket's destroy timer). */
   readonly onClose?: Effect.Effect<void> | undefined
+  /** A synchronous writer for `writeNow` (Node sockets); without one, `writeNow` runs the socket's writer. */
+  readonly writeNow?: ((bytes: Uint8Array) => Effect.Effect<void, Socket.SocketError> | undefined) | undefined
 }
 
 /**
@@ -177,6 +185,7 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
         if (peerGone) f?.()
       },
       write,
+      writeNow: options.writeNow ?? write,
       close,
       startTls: options.startTls ? options.startTls(stopReading) : undefined
     } satisfies Transport
