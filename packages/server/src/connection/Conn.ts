@@ -95,24 +95,18 @@ export class Conn {
    * `wakeable`, a wake-up during a server drain fails with FATAL 57P01.
    */
   readMessage(authContext: AuthContext = "password", wakeable = false): Effect.Effect<FrontendMessage, ConnectionEnd> {
-    return Effect.suspend(() => {
+    const loop: Effect.Effect<FrontendMessage, ConnectionEnd> = Effect.suspend(() => {
       this.input.authContext = authContext
-      const loop: Effect.Effect<FrontendMessage, ConnectionEnd> = Effect.suspend(() => {
-        const m = this.pollMessage(wakeable)
-        if (m !== undefined) return m instanceof Error ? Effect.fail(m) : Effect.succeed(m)
-        if (wakeable && this.idleWork !== undefined) {
-          const idle = this.idleWork()
-          if (idle !== undefined) return Effect.zipRight(idle, loop)
-        }
-        return Effect.flatMap(this.transport.read, (chunk) => {
-          if (chunk === undefined) return Effect.fail(new ConnectionLost({}))
-          if (chunk === WAKE) return wakeable && this.env.registry.isDraining ? Effect.fail(adminShutdown()) : loop
-          this.input.push(chunk)
-          return loop
-        })
-      })
-      return loop
+      const m = this.pollMessage(wakeable)
+      if (m !== undefined) return m instanceof Error ? Effect.fail(m) : Effect.succeed(m)
+      if (wakeable && this.idleWork !== undefined) {
+        const idle = this.idleWork()
+        if (idle !== undefined) return Effect.zipRight(idle, loop)
+      }
+      // Nothing whole yet: wait for more input (or a wake-up), then look again.
+      return Effect.zipRight(this.transport.arrival, loop)
     })
+    return loop
   }
 
   /**

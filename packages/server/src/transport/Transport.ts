@@ -22,6 +22,8 @@ export interface Transport {
    * arrived (then `read` waits). Lets a reader drain input in a plain loop.
    */
   readonly poll: () => Uint8Array | undefined | typeof WAKE | typeof PENDING
+  /** Completes once `poll` has something to return (at once if it has already). One waiter at a time. */
+  readonly arrival: Effect.Effect<void>
   /** Makes a pending or the next `read` return WAKE (used to end idle sessions on shutdown). */
   readonly wake: () => void
   /**
@@ -159,6 +161,7 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
     }
     // Resumed by `offer`; an interrupted wait just leaves the input queued.
     const arrival = Effect.async<void>((resume) => {
+      if (ended || head < chunks.length) return resume(Effect.void)
       waiter = resume
       return Effect.sync(() => {
         if (waiter === resume) waiter = undefined
@@ -178,6 +181,7 @@ export const fromSocket = (socket: Socket.Socket, options: SocketTransportOption
       serverCertificate: options.serverCertificate,
       read,
       poll,
+      arrival,
       bufferedChunks: unread,
       wake: () => offer(WAKE),
       setPeerClosedHandler: (f) => {
