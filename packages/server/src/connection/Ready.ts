@@ -5,27 +5,11 @@ import { adminShutdown, type Conn } from "./Conn.js"
 import type { ConnectionEnd } from "./ConnectionErrors.js"
 import { afterNow, flatMapNow, isDone } from "./Now.js"
 import { Phase } from "./Phase.js"
+import { type SessionMessageTag, sessionMessages } from "./sessionMessages.js"
 import { beforeSimpleQuery, endOfTransactionPortals, runExtendedMessage } from "./ExtendedQuery.js"
 import { runSimpleQuery } from "./SimpleQuery.js"
 import { runReplicationQuery } from "../replication/ReplicationCommands.js"
 import { isLogicalReplicationConnection } from "../replication/replicationMode.js"
-
-const accepts = new Set([
-  "Query",
-  "Terminate",
-  "Parse",
-  "Bind",
-  "Describe",
-  "Execute",
-  "Close",
-  "Flush",
-  "Sync",
-  "FunctionCall",
-  "CopyData",
-  "CopyDone",
-  "CopyFail"
-] as const)
-type Accepted = typeof accepts extends ReadonlySet<infer T> ? T : never
 
 // Messages answered in one synchronous run before the fiber yields to others.
 const SYNC_BURST = 128
@@ -48,10 +32,10 @@ export const stepReady = (conn: Conn, start: Phase & { _tag: "Ready" }): Effect.
     // A drain that began while we were busy; one that begins while we wait wakes the read.
     if (conn.env.registry.isDraining) return Effect.fail(adminShutdown())
     if (n === SYNC_BURST) return Effect.as(Effect.yieldNow(), phase)
-    const m = conn.pollExpected("ready", accepts, "password", true)
+    const m = conn.pollExpected("ready", sessionMessages, "password", true)
     if (m === undefined) {
       const ready = phase
-      return Effect.flatMap(conn.expect("ready", accepts, "password", true), (m) => onMessage(conn, ready, m))
+      return Effect.flatMap(conn.expect("ready", sessionMessages, "password", true), (m) => onMessage(conn, ready, m))
     }
     if (m instanceof Error) return Effect.fail(m)
     const next = onMessage(conn, phase, m)
@@ -63,7 +47,7 @@ export const stepReady = (conn: Conn, start: Phase & { _tag: "Ready" }): Effect.
 const onMessage = (
   conn: Conn,
   phase: Phase & { _tag: "Ready" },
-  m: Extract<FrontendMessage, { _tag: Accepted }>
+  m: Extract<FrontendMessage, { _tag: SessionMessageTag }>
 ): Effect.Effect<Phase, ConnectionEnd> => {
   switch (m._tag) {
     case "Query": {

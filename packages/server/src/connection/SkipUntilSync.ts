@@ -2,22 +2,7 @@ import { Effect } from "effect"
 import type { Conn } from "./Conn.js"
 import type { ConnectionEnd } from "./ConnectionErrors.js"
 import { Phase } from "./Phase.js"
-
-const accepts = new Set([
-  "Query",
-  "Terminate",
-  "Parse",
-  "Bind",
-  "Describe",
-  "Execute",
-  "Close",
-  "Flush",
-  "Sync",
-  "FunctionCall",
-  "CopyData",
-  "CopyDone",
-  "CopyFail"
-] as const)
+import { sessionMessages } from "./sessionMessages.js"
 
 /**
  * After an error in an extended-query exchange, PostgreSQL discards messages
@@ -30,7 +15,7 @@ export const stepSkipUntilSync = (
   Effect.gen(function* () {
     yield* conn.flush
     for (;;) {
-      const m = yield* conn.expect("skip until sync", accepts)
+      const m = yield* conn.expect("skip until sync", sessionMessages)
       if (m._tag === "Terminate") return Phase.Closed({ reason: "terminate" })
       if (m._tag === "Sync") {
         conn.send({ _tag: "ReadyForQuery", status: phase.transactionStatus })
